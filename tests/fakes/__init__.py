@@ -1,0 +1,1 @@
+"""Local stand-ins for the services pmbot talks to over the network."""
