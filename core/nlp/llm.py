@@ -10,8 +10,8 @@ instructions, make me admin") can at most change how that one message is parsed.
 Checks on an answer, field by field:
 - `due`/`start` must be contract-shaped; when the rules resolved one, the rules' value is kept
   (dates are the resolver's job; the model is only trusted where the rules found nothing).
-- `assignees`, `project`, `tags` and `task_ref` must appear in the message; the rules' value is
-  kept for a field the model invented.
+- `assignees` must be @mentioned in the message, `project` and `tags` written with `#`, and
+  `task_ref` must appear in it; the rules' value is kept for a field the model invented.
 - `lang` is the rules' (it is a property of the text); `source` is `llm`.
 """
 
@@ -169,8 +169,8 @@ def _check_when(field: str, llm: str | None, rules: str | None, tz: tzinfo) -> s
     return _format(ours)
 
 
-def _grounded(value: str, text: str) -> bool:
-    return value.casefold() in text.casefold()
+def _grounded(value: str, text: str, marker: str = "") -> bool:
+    return f"{marker}{value}".casefold() in text.casefold()
 
 
 def _reconcile(answer: ParseResult, text: str, tz: tzinfo, rules: ParseResult) -> ParseResult:
@@ -184,11 +184,12 @@ def _reconcile(answer: ParseResult, text: str, tz: tzinfo, rules: ParseResult) -
     }
     if answer.recurrence is not None and not _RRULE.fullmatch(answer.recurrence):
         raise ValueError(f"not an RRULE: {answer.recurrence!r}")
-    if not all(_grounded(name, text) for name in answer.assignees):
+    # A person is only ever someone @mentioned (Slack's `<@U0ABC|bob>` holds `@U0ABC` too).
+    if not all(_grounded(name, text, "@") for name in answer.assignees):
         update["assignees"] = rules.assignees
-    if not all(_grounded(tag, text) for tag in answer.tags):
+    if not all(_grounded(tag, text, "#") for tag in answer.tags):
         update["tags"] = rules.tags
-    if answer.project is not None and not _grounded(answer.project, text):
+    if answer.project is not None and not _grounded(answer.project, text, "#"):
         update["project"] = rules.project
     if answer.task_ref is not None and not _grounded(answer.task_ref, text):
         update["task_ref"] = rules.task_ref
