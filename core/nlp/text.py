@@ -1,0 +1,118 @@
+"""Text normalisation for the rule parser: full-width forms, traditional time words, numerals.
+
+`normalize` returns the cleaned text together with an offset map back into the original, so
+spans found in the clean text can be cut out of the text exactly as the user wrote it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Full-width ASCII (U+FF01..U+FF5E) sits at a fixed distance from ASCII; U+3000 is the CJK space.
+_FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_FULLWIDTH[0x3000] = 0x20
+
+# Traditional characters that appear in time, priority, wrapper and intent words; mapping them
+# one-to-one lets a single simplified grammar serve both scripts.
+_TRAD = (
+    "週周禮礼後后個个點点時时鐘钟號号兩两間间內内開开從从幾几這这頭头淩凌農农曆历節节聖圣誕诞"
+    "慶庆勞劳動动兒儿婦妇緊紧優优級级預预計计務务請请煩烦幫帮記记遲迟給给轉转為为於于來来"
+    "過过嗎吗麼么們们項项詢询顯显報报會会週周該该讓让準准備备鐘钟歲岁樣样發发單单關关閉闭"
+    "畢毕實实現现並并隊队國国邊边晝昼說说邏逻輯辑複复測测試试應应"
+)
+_TRAD_MAP = {ord(_TRAD[i]): ord(_TRAD[i + 1]) for i in range(0, len(_TRAD) - 1, 2)}
+
+_TABLE: dict[int, int] = {**_FULLWIDTH, **_TRAD_MAP}
+
+_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+_CN_DIGITS = {
+    "零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
+    "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
+}  # fmt: skip
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+
+
+def _dropped(ch: str) -> bool:
+    """Control, format (zero-width, RTL marks) and other invisible characters carry no meaning."""
+    if ch in "\t\n\r":
+        return False
+    return unicodedata.category(ch) in {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+def normalize(text: str) -> tuple[str, list[int]]:
+    """Return the cleaned text and, per clean character, its offset in `text` (plus a final end)."""
+    chars: list[str] = []
+    offsets: list[int] = []
+    for i, ch in enumerate(text):
+        code = ord(ch)
+        if code < 0x80:
+            chars.append(ch)
+            offsets.append(i)
+            continue
+        if _dropped(ch):
+            continue
+        mapped = _TABLE.get(code)
+        if mapped is not None:
+            chars.append(chr(mapped))
+        elif ch.isspace():
+            chars.append(" ")
+        else:
+            chars.append(ch)
+        offsets.append(i)
+    offsets.append(len(text))
+    return "".join(chars), offsets
+
+
+def strip_invisible(text: str) -> str:
+    """Remove control and format characters (zero-width, bidi marks) from `text`."""
+    return "".join(ch for ch in text if not _dropped(ch))
+
+
+def has_cjk(text: str) -> bool:
+    """Return True when `text` holds a CJK ideograph."""
+    return _CJK_RE.search(text) is not None
+
+
+def cn_to_int(token: str) -> int | None:
+    """Read ASCII digits or a Chinese numeral (`十五`, `两千零四`, `廿九`, `二零零四`) as an int."""
+    if not token:
+        return None
+    if token.isascii():
+        return int(token) if token.isdigit() else None
+    if token[0] in "廿卅":
+        base = 20 if token[0] == "廿" else 30
+        rest = token[1:]
+        if not rest:
+            return base
+        digit = _CN_DIGITS.get(rest)
+        return None if digit is None else base + digit
+    if all(ch in _CN_DIGITS for ch in token):
+        if len(token) == 1:
+            return _CN_DIGITS[token]
+        # A run of bare digits is read digit by digit, as in years: 二零零四 → 2004.
+        value = 0
+        for ch in token:
+            value = value * 10 + _CN_DIGITS[ch]
+        return value
+    total = 0
+    section = 0
+    digit: int | None = None
+    for ch in token:
+        if ch in _CN_DIGITS:
+            digit = _CN_DIGITS[ch]
+        elif ch in _CN_UNITS:
+            unit = _CN_UNITS[ch]
+            if unit == 10000:
+                total += (section + (digit or 0)) * unit
+                section = 0
+            else:
+                # A leading 十 means one ten: 十五 → 15.
+                section += (1 if digit is None else digit) * unit
+            digit = None
+        elif ch.isdigit() and ch.isascii():
+            digit = (digit or 0) * 10 + int(ch)
+        else:
+            return None
+    return total + section + (digit or 0)

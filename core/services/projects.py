@@ -1,0 +1,289 @@
+"""Projects, memberships and channel bindings."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ValidationError
+from sqlmodel import func, select
+
+from core.errors import Conflict, InvalidInput, NotFound
+from core.models import Channel, Membership, Project, Role, Task, TaskStatus, User
+from core.permissions import Permission, allows
+from core.schemas import ChannelOut, MemberOut, ProjectDraft, ProjectOut
+from core.services.context import Ctx, get_project
+from core.services.users import user_ref
+
+OPEN_STATUSES = (TaskStatus.TODO, TaskStatus.DOING, TaskStatus.BLOCKED)
+
+
+def _project_out(ctx: Ctx, project: Project, role: Role | None) -> ProjectOut:
+    assert project.id is not None
+    open_tasks = ctx.session.exec(
+        select(func.count())
+        .select_from(Task)
+        .where(
+            Task.project_id == project.id,
+            Task.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]  # SQLModel column
+            Task.deleted_at.is_(None),  # type: ignore[union-attr]  # SQLModel column
+        )
+    ).one()
+    see_money = allows(role, Permission.BUDGET_VIEW)
+    return ProjectOut(
+        id=project.id,
+        key=project.key,
+        name=project.name,
+        description=project.description,
+        timezone=project.timezone,
+        calendar=project.calendar,
+        archived=project.archived,
+        budget=project.budget if see_money else None,
+        spent=project.spent if see_money else None,
+        open_tasks=open_tasks,
+        role=role,
+    )
+
+
+def create_project(ctx: Ctx, key: str, name: str, **extra: object) -> ProjectOut:
+    """Create a project; its creator becomes its manager."""
+    try:
+        draft = ProjectDraft(key=key.strip().upper(), name=name.strip(), **extra)
+    except ValidationError as exc:
+        raise InvalidInput(
+            "a project key is 2-10 letters or digits starting with a letter (e.g. WEB), "
+            "and a project needs a name",
+            hint="usage: project new KEY NAME",
+        ) from exc
+    if ctx.session.exec(select(Project).where(Project.key == draft.key)).first():
+        raise Conflict(f"a project with key {draft.key} already exists")
+    zone = draft.timezone or ctx.actor.timezone
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(f"unknown time zone {zone!r}") from exc
+    project = Project(
+        key=draft.key,
+        name=draft.name,
+        description=draft.description,
+        timezone=zone,
+        calendar=draft.calendar,
+        budget=draft.budget,
+        created_at=ctx.now,
+    )
+    ctx.session.add(project)
+    ctx.session.flush()
+    assert project.id is not None
+    ctx.session.add(Membership(project_id=project.id, user_id=ctx.actor.user_id, role=Role.MANAGER))
+    ctx.audit(
+        entity="project",
+        entity_id=project.key,
+        action="create",
+        project_id=project.id,
+        after={"key": project.key, "name": project.name, "timezone": zone},
+    )
+    return _project_out(ctx, project, Role.ADMIN if ctx.actor.is_admin else Role.MANAGER)
+
+
+def list_projects(ctx: Ctx, *, include_archived: bool = False) -> list[ProjectOut]:
+    """The projects the actor can see (all of them for an admin)."""
+    query = select(Project).order_by(Project.key)
+    if not include_archived:
+        query = query.where(Project.archived == False)  # noqa: E712  # SQL comparison
+    if not ctx.actor.is_admin:
+        query = query.join(Membership, Membership.project_id == Project.id).where(  # type: ignore[arg-type]  # SQLModel column
+            Membership.user_id == ctx.actor.user_id
+        )
+    return [_project_out(ctx, p, ctx.role_in(p)) for p in ctx.session.exec(query).all()]
+
+
+def show_project(ctx: Ctx, key: str) -> ProjectOut:
+    """One project, if the actor may see it."""
+    project = get_project(ctx.session, key)
+    role = ctx.require(project, Permission.PROJECT_VIEW)
+    return _project_out(ctx, project, role)
+
+
+def archive_project(ctx: Ctx, key: str) -> ProjectOut:
+    """Archive a project: it becomes read-only."""
+    project = get_project(ctx.session, key)
+    role = ctx.require(project, Permission.PROJECT_ARCHIVE)
+    if project.archived:
+        raise Conflict(f"{project.key} is already archived")
+    project.archived = True
+    ctx.session.add(project)
+    ctx.audit(
+        entity="project",
+        entity_id=project.key,
+        action="archive",
+        project_id=project.id,
+        before={"archived": False},
+        after={"archived": True},
+    )
+    return _project_out(ctx, project, role)
+
+
+def writable_project(ctx: Ctx, key: str, permission: Permission) -> Project:
+    """Load a project for a change: it must exist, allow `permission`, and not be archived."""
+    project = get_project(ctx.session, key)
+    ctx.require(project, permission)
+    ensure_writable(project)
+    return project
+
+
+def ensure_writable(project: Project) -> None:
+    """Refuse changes to an archived project."""
+    if project.archived:
+        raise Conflict(f"{project.key} is archived and read-only")
+
+
+def add_member(ctx: Ctx, key: str, user_id: int, role: str) -> MemberOut:
+    """Add a user to a project with a role, or change their role."""
+    project = writable_project(ctx, key, Permission.MEMBER_MANAGE)
+    try:
+        new_role = Role(role.strip().lower())
+    except ValueError as exc:
+        raise InvalidInput(
+            f"unknown role {role!r}",
+            hint="roles: manager, member, finance, guest",
+        ) from exc
+    if new_role is Role.ADMIN:
+        raise InvalidInput("admin is organisation-wide, not a project role")
+    user = ctx.session.get(User, user_id)
+    if user is None:
+        raise NotFound("user", str(user_id))
+    membership = ctx.session.exec(
+        select(Membership).where(Membership.project_id == project.id, Membership.user_id == user_id)
+    ).first()
+    before = {"role": membership.role} if membership else None
+    if membership is None:
+        assert project.id is not None
+        membership = Membership(project_id=project.id, user_id=user_id, role=new_role)
+    else:
+        membership.role = new_role
+    ctx.session.add(membership)
+    ctx.audit(
+        entity="member",
+        entity_id=user_id,
+        action="add" if before is None else "role",
+        project_id=project.id,
+        before=before,
+        after={"user": user.name, "role": new_role.value},
+    )
+    return MemberOut(user=user_ref(user), role=new_role)
+
+
+def remove_member(ctx: Ctx, key: str, user_id: int) -> MemberOut:
+    """Remove a user from a project (a project keeps at least one manager)."""
+    project = writable_project(ctx, key, Permission.MEMBER_MANAGE)
+    membership = ctx.session.exec(
+        select(Membership).where(Membership.project_id == project.id, Membership.user_id == user_id)
+    ).first()
+    user = ctx.session.get(User, user_id)
+    if membership is None or user is None:
+        raise NotFound("member", user.name if user else str(user_id))
+    if membership.role == Role.MANAGER:
+        managers = ctx.session.exec(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.project_id == project.id, Membership.role == Role.MANAGER)
+        ).one()
+        if managers <= 1:
+            raise Conflict(f"{user.name} is the last manager of {project.key}; add another first")
+    ctx.session.delete(membership)
+    ctx.audit(
+        entity="member",
+        entity_id=user_id,
+        action="remove",
+        project_id=project.id,
+        before={"user": user.name, "role": membership.role},
+    )
+    return MemberOut(user=user_ref(user), role=Role(membership.role))
+
+
+def list_members(ctx: Ctx, key: str) -> list[MemberOut]:
+    """A project's members and roles."""
+    project = get_project(ctx.session, key)
+    ctx.require(project, Permission.MEMBER_VIEW)
+    rows = ctx.session.exec(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)  # type: ignore[arg-type]  # SQLModel column
+        .where(Membership.project_id == project.id)
+        .order_by(User.name)
+    ).all()
+    return [MemberOut(user=user_ref(u), role=Role(m.role)) for m, u in rows]
+
+
+def ensure_channel(
+    ctx: Ctx, *, platform: str, tenant: str, channel_id: str, name: str = ""
+) -> Channel:
+    """The stored channel for a platform channel id, created on first sight."""
+    channel = ctx.session.exec(
+        select(Channel).where(
+            Channel.platform == platform,
+            Channel.tenant == tenant,
+            Channel.channel_id == channel_id,
+        )
+    ).first()
+    if channel is None:
+        channel = Channel(
+            platform=platform,
+            tenant=tenant,
+            channel_id=channel_id,
+            name=name[:200],
+            language=ctx.actor.locale,
+            timezone=ctx.actor.timezone,
+        )
+        ctx.session.add(channel)
+        ctx.session.flush()
+    return channel
+
+
+def bind_channel(
+    ctx: Ctx, key: str, *, platform: str, tenant: str, channel_id: str, name: str = ""
+) -> ChannelOut:
+    """Bind a chat channel to a project: digests and project defaults follow."""
+    project = writable_project(ctx, key, Permission.CHANNEL_BIND)
+    channel = ensure_channel(
+        ctx, platform=platform, tenant=tenant, channel_id=channel_id, name=name
+    )
+    before = {"project_id": channel.project_id}
+    channel.project_id = project.id
+    channel.timezone = project.timezone
+    ctx.session.add(channel)
+    ctx.audit(
+        entity="channel",
+        entity_id=f"{platform}:{channel_id}",
+        action="bind",
+        project_id=project.id,
+        before=before,
+        after={"project": project.key},
+    )
+    return channel_out(ctx, channel)
+
+
+def channel_out(ctx: Ctx, channel: Channel) -> ChannelOut:
+    """The output shape of a channel."""
+    project = ctx.session.get(Project, channel.project_id) if channel.project_id else None
+    return ChannelOut(
+        platform=channel.platform,
+        tenant=channel.tenant,
+        channel_id=channel.channel_id,
+        project_key=project.key if project else None,
+        language=channel.language,
+        timezone=channel.timezone,
+        digest_time=channel.digest_time,
+    )
+
+
+def channel_project_key(ctx: Ctx, *, platform: str, tenant: str, channel_id: str) -> str | None:
+    """The key of the project a channel is bound to, if any."""
+    row = ctx.session.exec(
+        select(Project.key)
+        .join(Channel, Channel.project_id == Project.id)  # type: ignore[arg-type]  # SQLModel column
+        .where(
+            Channel.platform == platform,
+            Channel.tenant == tenant,
+            Channel.channel_id == channel_id,
+        )
+    ).first()
+    return row
