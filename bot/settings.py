@@ -77,7 +77,9 @@ class Settings(BaseSettings):
     )
     dingtalk_openapi_endpoint: str | None = Field(
         default=None,
-        validation_alias=AliasChoices("DINGTALK_OPENAPI_ENDPOINT", "PMBOT_DINGTALK_OPENAPI_ENDPOINT"),
+        validation_alias=AliasChoices(
+            "DINGTALK_OPENAPI_ENDPOINT", "PMBOT_DINGTALK_OPENAPI_ENDPOINT"
+        ),
     )
 
     @property

@@ -1,0 +1,81 @@
+"""The composition root: settings → database → router → adapters and scheduler.
+
+Nothing here runs at import time; `build_app` is called once by the CLI (or by a test).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from sqlalchemy.engine import Engine
+
+from bot.router import Router
+from bot.settings import Settings
+from core.calendar import WorkCalendar
+from core.clock import Clock, SystemClock
+from core.messages import Notifier
+from storage.db import make_engine
+from storage.migrate import upgrade
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class App:
+    """Everything a running pmbot is made of."""
+
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    router: Router
+    calendar: WorkCalendar | None
+    notifiers: dict[str, Notifier] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+
+def default_calendar() -> WorkCalendar | None:
+    """The organisation's working calendar (China's, with make-up days, when available)."""
+    import core.calendar as cal
+
+    factory = getattr(cal, "calendar_for", None)
+    return factory("CN") if factory else cal.WeekdayCalendar()
+
+
+def build_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+    migrate: bool = True,
+) -> App:
+    """Build the database (upgrading its schema), the router and the natural-language handler."""
+    engine = engine or make_engine(settings.resolved_database_url)
+    if migrate:
+        upgrade(engine)
+    clock = clock or SystemClock()
+    calendar = default_calendar()
+    router = Router(
+        engine,
+        clock,
+        calendar=calendar,
+        default_timezone=settings.timezone,
+        default_language=settings.language,
+        natural_language=natural_language_handler(settings),
+    )
+    log.info("app_built", database=engine.dialect.name)
+    return App(settings=settings, engine=engine, clock=clock, router=router, calendar=calendar)
+
+
+def natural_language_handler(settings: Settings) -> Any:
+    """The handler for messages that are not commands (the parser, with the LLM if set)."""
+    try:
+        from bot.commands.natural import make_handler
+    except ImportError:
+        return None
+    return make_handler(settings)

@@ -1,0 +1,353 @@
+"""The router: one platform-neutral inbound message in, one `Reply` out.
+
+Commands are `<command> ...`, optionally prefixed with `pm` or `/pm`; every command has a
+Chinese alias. Anything that is not a command goes to the natural-language handler. Each message
+is handled in one transaction, after recording its platform event id under a unique constraint,
+so a failed command leaves nothing behind and a redelivered event changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shlex
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from bot.i18n import Lang, error_text, tr
+from core.calendar import WorkCalendar
+from core.clock import Clock
+from core.errors import InvalidInput, PMError
+from core.messages import Reply
+from core.models import InboundEvent, User
+from core.schemas import Actor
+from core.services.context import Ctx
+from core.services.projects import channel_project_key
+from core.services.users import ensure_user, resolve_user, to_actor
+from core.timeutil import zone
+from core.when import resolve_when
+from storage.db import session_scope
+
+log = structlog.get_logger(__name__)
+
+MAX_TEXT = 4000
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_PREFIX = re.compile(r"^\s*/?pm(?:\s+|$)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One message from any platform, translated by its adapter."""
+
+    platform: str
+    tenant: str
+    user_id: str
+    text: str
+    channel_id: str = ""
+    user_name: str | None = None
+    thread_id: str | None = None
+    event_id: str | None = None
+    is_direct: bool = False
+    channel_name: str = ""
+    # handle (as written after @) -> platform user id the adapter knows for certain
+    mention_ids: dict[str, str] = field(default_factory=dict)
+    user_timezone: str | None = None
+    user_locale: str | None = None
+
+
+class NotACommand(Exception):  # a signal, not an error
+    """Raised by a command handler to pass the message on to the natural-language handler."""
+
+
+@dataclass
+class Request:
+    """A command being handled: the service context, the message and its arguments."""
+
+    ctx: Ctx
+    inbound: Inbound
+    router: Router
+    command: str
+    args: list[str]
+    rest: str
+    lang: Lang
+    default_project: str | None
+
+    @property
+    def actor(self) -> Actor:
+        """Who is acting."""
+        return self.ctx.actor
+
+    def user(self, handle: str) -> User:
+        """Resolve an @mention to a user, asking rather than guessing."""
+        return resolve_user(
+            self.ctx.session,
+            platform=self.inbound.platform,
+            tenant=self.inbound.tenant,
+            handle=handle,
+            platform_ids=self.inbound.mention_ids,
+        )
+
+    def when(self, text: str) -> tuple[date, datetime | None]:
+        """Resolve a date/time argument in the actor's zone."""
+        tz = zone(self.actor.timezone)
+        return resolve_when(text, self.ctx.now.astimezone(tz), tz, self.router.calendar)
+
+    def t(self, en: str, zh: str, /, **kw: object) -> str:
+        """Text in the actor's language."""
+        return tr(self.lang, en, zh, **kw)
+
+
+Handler = Callable[[Request], Reply]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A registered command with its aliases, usage and one-line summary in both languages."""
+
+    name: str
+    aliases: tuple[str, ...]
+    usage: str
+    summary: str
+    summary_zh: str
+    handler: Handler
+    group: str = "tasks"
+
+
+COMMANDS: dict[str, Command] = {}
+_BY_ALIAS: dict[str, Command] = {}
+
+
+def command(
+    name: str,
+    *,
+    aliases: tuple[str, ...] = (),
+    usage: str,
+    summary: str,
+    summary_zh: str,
+    group: str = "tasks",
+) -> Callable[[Handler], Handler]:
+    """Register a command handler under its name and aliases."""
+
+    def register(handler: Handler) -> Handler:
+        cmd = Command(name, aliases, usage, summary, summary_zh, handler, group)
+        COMMANDS[name] = cmd
+        for key in (name, *aliases):
+            _BY_ALIAS[key.lower()] = cmd
+        return handler
+
+    return register
+
+
+def lookup(word: str) -> Command | None:
+    """The command a word names, by name or alias."""
+    return _BY_ALIAS.get(word.lower())
+
+
+def suggest(word: str) -> str | None:
+    """The nearest command name to a mistyped one."""
+    matches = difflib.get_close_matches(word.lower(), list(_BY_ALIAS), n=1, cutoff=0.6)
+    return _BY_ALIAS[matches[0]].name if matches else None
+
+
+def clean_text(text: str) -> str:
+    """Strip control characters and direction marks; keep newlines and tabs."""
+    return _CONTROL.sub("", text).strip()
+
+
+def split_args(text: str) -> list[str]:
+    """Split arguments like a shell when quotes balance, else on white space."""
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
+
+
+NLHandler = Callable[[Request], Reply]
+
+
+class Router:
+    """Turns inbound messages into replies by calling the core services."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock,
+        *,
+        calendar: WorkCalendar | None = None,
+        default_timezone: str = "UTC",
+        default_language: str = "zh",
+        natural_language: NLHandler | None = None,
+    ) -> None:
+        import bot.commands  # noqa: F401  # registers the command modules
+
+        self.engine = engine
+        self.clock = clock
+        self.calendar = calendar
+        self.default_timezone = default_timezone
+        self.default_language = default_language
+        self.natural_language = natural_language
+
+    def handle(self, inbound: Inbound) -> Reply | None:
+        """Handle one message; None when the event was already handled (a redelivery)."""
+        text = clean_text(inbound.text)
+        lang: Lang = "zh" if (inbound.user_locale or self.default_language) == "zh" else "en"
+        if len(text) > MAX_TEXT:
+            return Reply(
+                text=tr(
+                    lang,
+                    "That message is too long ({n} characters); please keep it under {max}.",
+                    "消息太长了（{n} 个字符），请控制在 {max} 字以内。",
+                    n=len(text),
+                    max=MAX_TEXT,
+                ),
+                ok=False,
+                error="invalid_input",
+            )
+        try:
+            with session_scope(self.engine, immediate=True) as session:
+                if inbound.event_id and not self._record_event(session, inbound):
+                    return None
+                return self._dispatch(session, inbound, text)
+        except _Duplicate:
+            return None
+        except PMError as err:
+            return Reply(text=error_text(lang, err), ok=False, error=err.code)
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            log.exception("command_failed", ref=ref, platform=inbound.platform)
+            return Reply(
+                text=tr(
+                    lang,
+                    "Sorry, something went wrong on my side (ref {ref}). Nothing was changed.",
+                    "抱歉，我这边出错了（编号 {ref}），没有做任何修改。",
+                    ref=ref,
+                ),
+                ok=False,
+                error="internal",
+            )
+
+    def _record_event(self, session: Session, inbound: Inbound) -> bool:
+        assert inbound.event_id is not None
+        try:
+            with session.begin_nested():
+                session.add(
+                    InboundEvent(
+                        platform=inbound.platform,
+                        tenant=inbound.tenant,
+                        event_id=inbound.event_id[:200],
+                        received_at=self.clock.now(),
+                    )
+                )
+                session.flush()
+        except IntegrityError:
+            log.info("duplicate_event", platform=inbound.platform, event_id=inbound.event_id)
+            raise _Duplicate from None
+        return True
+
+    def actor_for(self, session: Session, inbound: Inbound) -> Actor:
+        """The pmbot user behind the sender (created on first sight)."""
+        user = ensure_user(
+            session,
+            platform=inbound.platform,
+            tenant=inbound.tenant,
+            external_id=inbound.user_id,
+            display_name=inbound.user_name,
+            timezone=inbound.user_timezone,
+            locale=inbound.user_locale,
+        )
+        if user.timezone == "UTC" and not inbound.user_timezone and self.default_timezone != "UTC":
+            user.timezone = self.default_timezone
+            session.add(user)
+        if not inbound.user_locale and user.locale not in ("zh", "en"):
+            user.locale = self.default_language
+        return to_actor(user, inbound.platform)
+
+    def _dispatch(self, session: Session, inbound: Inbound, text: str) -> Reply:
+        actor = self.actor_for(session, inbound)
+        ctx = Ctx(session=session, actor=actor, clock=self.clock)
+        lang: Lang = "zh" if actor.locale == "zh" else "en"
+        default_project = (
+            channel_project_key(
+                ctx, platform=inbound.platform, tenant=inbound.tenant, channel_id=inbound.channel_id
+            )
+            if inbound.channel_id
+            else None
+        )
+        prefixed = bool(_PREFIX.match(text))
+        body = _PREFIX.sub("", text, count=1).strip() if prefixed else text
+        word, _, rest = body.partition(" ")
+        if "\n" in word:
+            word, _, more = word.partition("\n")
+            rest = f"{more} {rest}".strip()
+        req = Request(
+            ctx=ctx,
+            inbound=inbound,
+            router=self,
+            command=word.lower(),
+            args=split_args(rest),
+            rest=rest.strip(),
+            lang=lang,
+            default_project=default_project,
+        )
+        if not body:
+            return COMMANDS["help"].handler(req)
+        cmd = lookup(word)
+        if cmd is not None:
+            try:
+                return cmd.handler(req)
+            except NotACommand:
+                pass
+        elif prefixed or (word.isascii() and word.isalpha() and not rest and suggest(word)):
+            guess = suggest(word)
+            if guess and (prefixed or self.natural_language is None):
+                return Reply(
+                    text=tr(
+                        lang,
+                        "I don't know the command {word!r}. Did you mean `{guess}`? "
+                        "Try `help {guess}`.",
+                        "我不认识命令 {word!r}。你是想用 `{guess}` 吗？试试 `帮助 {guess}`。",
+                        word=word[:40],
+                        guess=guess,
+                    ),
+                    ok=False,
+                    error="unknown_command",
+                )
+        if self.natural_language is not None:
+            return self.natural_language(req)
+        return Reply(
+            text=tr(
+                lang,
+                "I didn't understand that. Type `help` to see what I can do.",
+                "我没看懂。输入 `帮助` 查看我能做什么。",
+            ),
+            ok=False,
+            error="unknown_command",
+        )
+
+
+class _Duplicate(Exception):  # control flow, never shown
+    pass
+
+
+def usage_error(req: Request, name: str | None = None) -> InvalidInput:
+    """An `InvalidInput` carrying a command's usage line."""
+    cmd = (
+        COMMANDS[name or req.command] if (name or req.command) in COMMANDS else lookup(req.command)
+    )
+    usage = cmd.usage if cmd else "help"
+    return InvalidInput(
+        req.t("missing or malformed arguments", "参数缺失或格式不对"), hint=f"usage: {usage}"
+    )
+
+
+def kwargs_from(req: Request) -> dict[str, Any]:
+    """The `default_project` keyword every task service accepts."""
+    return {"default_project": req.default_project}

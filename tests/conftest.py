@@ -1,0 +1,104 @@
+"""Shared fixtures: one contract suite over SQLite and PostgreSQL.
+
+`engine` is parametrised over both backends. PostgreSQL comes from `PMBOT_TEST_POSTGRES_URL`
+(default `postgresql://postgres@127.0.0.1:5432/test`); each pytest run creates its own database
+there, migrates it once and truncates between tests, so parallel runs never collide. Without
+PostgreSQL the `postgres` cases skip, except under CI=true, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
+
+from storage.db import make_engine
+from storage.migrate import upgrade
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _pg_admin_url() -> str:
+    return os.environ.get("PMBOT_TEST_POSTGRES_URL", DEFAULT_PG)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for every test that wants one."""
+    path = tmp_path_factory.mktemp("template") / "pmbot.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this pytest run (dropped afterwards)."""
+    admin_url = _pg_admin_url()
+    try:
+        admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except Exception as exc:  # noqa: BLE001  # any failure to connect means "no PostgreSQL here"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"PostgreSQL is required on CI but unreachable at {admin_url}: {exc}")
+        pytest.skip(f"PostgreSQL unreachable at {admin_url}")
+    name = f"pmbot_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = str(sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False))
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _truncate_postgres(engine: Engine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "pmbot.db"
+        shutil.copyfile(template, path)
+        eng = make_engine(f"sqlite:///{path}")
+    else:
+        url: str = request.getfixturevalue("postgres_url")
+        eng = make_engine(url)
+        _truncate_postgres(eng)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_template: Path, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated, empty SQLite database (for tests that need only one backend)."""
+    path = tmp_path / "pmbot.db"
+    shutil.copyfile(sqlite_template, path)
+    eng = make_engine(f"sqlite:///{path}")
+    try:
+        yield eng
+    finally:
+        eng.dispose()
