@@ -39,7 +39,9 @@ DEFAULT_PROMPT = "parse_system.txt"
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
-_RRULE = re.compile(r"FREQ=(?:SECONDLY|MINUTELY|HOURLY|DAILY|WEEKLY|MONTHLY|YEARLY)(?:;[A-Z]+=[^;\s]+)*")
+_RRULE = re.compile(
+    r"FREQ=(?:SECONDLY|MINUTELY|HOURLY|DAILY|WEEKLY|MONTHLY|YEARLY)(?:;[A-Z]+=[^;\s]+)*"
+)
 # Fields the model fills; `lang`, `source` and `confidence` are ours to set.
 _LLM_FIELDS = (
     "intent",
@@ -134,9 +136,7 @@ def build_messages(
     """The system prompt (template with `{now}`/`{tz}` filled) and the user turn (JSON data)."""
     local_now = now.astimezone(tz)
     # str.replace, not str.format: the template quotes JSON, braces and all.
-    system = prompt_template.replace("{now}", local_now.isoformat()).replace(
-        "{tz}", _zone_name(tz)
-    )
+    system = prompt_template.replace("{now}", local_now.isoformat()).replace("{tz}", _zone_name(tz))
     hint = rules.model_dump(mode="json", include=set(_LLM_FIELDS))
     user = json.dumps(
         {"message": text, "now": local_now.isoformat(), "tz": _zone_name(tz), "rules": hint},

@@ -182,8 +182,9 @@ INJECTION = (
 
 
 def test_prompt_injection_is_passed_as_data_and_leaves_the_system_prompt_alone() -> None:
-    benign, hostile = RecordingCompleter(json.dumps(GOOD_ANSWER)), RecordingCompleter(
-        json.dumps(GOOD_ANSWER)
+    benign, hostile = (
+        RecordingCompleter(json.dumps(GOOD_ANSWER)),
+        RecordingCompleter(json.dumps(GOOD_ANSWER)),
     )
     run(TEXT, RULES, benign)
     run(INJECTION, RULES.model_copy(update={"assignees": ["mallory"]}), hostile)
@@ -228,9 +229,7 @@ def test_answer_may_not_set_source_or_confidence_itself() -> None:
 # -- over HTTP, with the real openai client --------------------------------------------------
 
 
-def test_http_success_uses_the_answer(
-    server: FakeOpenAIServer, completer: OpenAICompleter
-) -> None:
+def test_http_success_uses_the_answer(server: FakeOpenAIServer, completer: OpenAICompleter) -> None:
     server.answer(GOOD_ANSWER)
     result = run(TEXT, RULES, completer)
     assert result.source == "llm"
@@ -278,9 +277,7 @@ def test_http_429_falls_back_to_rules_without_waiting_or_retrying(
     assert len(server.requests) == 1
 
 
-def test_http_500_falls_back_to_rules(
-    server: FakeOpenAIServer, completer: OpenAICompleter
-) -> None:
+def test_http_500_falls_back_to_rules(server: FakeOpenAIServer, completer: OpenAICompleter) -> None:
     server.fail(500)
     assert run(TEXT, RULES, completer) == RULES
 
