@@ -7,7 +7,7 @@ import re
 
 from pydantic import ValidationError
 
-from bot.render import table_header, task_buttons, task_fields, task_line, task_row
+from bot.render import format_instant, table_header, task_buttons, task_fields, task_line, task_row
 from bot.router import Request, command, usage_error
 from core.errors import InvalidInput, NotFound
 from core.messages import Reply
@@ -431,20 +431,20 @@ def history_command(req: Request) -> Reply:
     """Show a task's audit trail."""
     ref = _one_ref(req)
     events = svc.task_history(req.ctx, ref, default_project=req.default_project)
-    from bot.render import format_instant
-
     lines = []
     for e in events:
         who = e.actor.name if e.actor else "?"
-        change = ", ".join(
-            f"{k}: {e.before.get(k) if e.before else None} → {v}"
-            for k, v in (e.after or {}).items()
-        )
-        if not change and e.before:
-            change = ", ".join(f"{k}: {v}" for k, v in e.before.items())
-        lines.append(
-            f"{format_instant(e.at, _tz(req), req.lang)} {who} {e.action} {change}".rstrip()
-        )
+        after = e.after or {}
+        before = e.before or {}
+        if e.action == "create":
+            shown = {k: v for k, v in after.items() if v not in (None, "", [], False, 0)}
+            change = ", ".join(f"{k}={v}" for k, v in shown.items())
+        else:
+            change = ", ".join(f"{k}: {before.get(k)} → {v}" for k, v in after.items())
+            if not change and before:
+                change = ", ".join(f"{k}: {v}" for k, v in before.items())
+        when = format_instant(e.at, _tz(req), req.lang)
+        lines.append(f"{when} @{who} {e.action} {change}".rstrip())
     return Reply(
         text=req.t("History of {k}:", "{k} 的变更记录：", k=ref.upper()) + "\n" + "\n".join(lines)
     )
