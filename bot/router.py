@@ -79,6 +79,7 @@ class Request:
     rest: str
     lang: Lang
     default_project: str | None
+    text: str = ""
 
     @property
     def actor(self) -> Actor:
@@ -296,6 +297,7 @@ class Router:
             rest=rest.strip(),
             lang=lang,
             default_project=default_project,
+            text=body,
         )
         if not body:
             return COMMANDS["help"].handler(req)

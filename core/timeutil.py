@@ -91,3 +91,13 @@ def format_minutes(minutes: int | None) -> str:
     hours, mins = divmod(rest, 60)
     parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{mins}m" if mins else ""]
     return "".join(parts)
+
+
+def parse_hhmm_or_none(text: str | None) -> time | None:
+    """`18:00` → time(18, 0); None for anything else."""
+    if not text:
+        return None
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+    if not m or int(m[1]) > 23 or int(m[2]) > 59:
+        return None
+    return time(int(m[1]), int(m[2]))

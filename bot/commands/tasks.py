@@ -448,3 +448,18 @@ def history_command(req: Request) -> Reply:
     return Reply(
         text=req.t("History of {k}:", "{k} 的变更记录：", k=ref.upper()) + "\n" + "\n".join(lines)
     )
+
+
+@command(
+    "undo",
+    aliases=("撤销",),
+    usage="undo TASK",
+    summary="take back a task you just created",
+    summary_zh="撤销刚创建的任务",
+)
+def undo_command(req: Request) -> Reply:
+    """Undo a task creation."""
+    if len(req.args) != 1:
+        raise usage_error(req)
+    task = svc.undo_create(req.ctx, req.args[0], default_project=req.default_project)
+    return Reply(text=req.t("Undone: {k} {t}", "已撤销：{k} {t}", k=task.key, t=task.title))

@@ -843,3 +843,35 @@ def new_subtask(
             "a subtask needs a title of 1 to 500 characters", hint="usage: sub TASK TITLE"
         ) from exc
     return create_task(ctx, draft)
+
+
+UNDO_WINDOW = timedelta(minutes=15)
+
+
+def undo_create(ctx: Ctx, ref: str, *, default_project: str | None = None) -> TaskOut:
+    """Take back a task its reporter just created (within 15 minutes, before anyone changed it)."""
+    task = find_task(ctx, ref, default_project=default_project)
+    project = ctx.session.get(Project, task.project_id)
+    assert project is not None
+    ensure_writable(project)
+    if task.reporter_id != ctx.actor.user_id:
+        ctx.require(project, Permission.TASK_DELETE)
+    elif task.version != 1 or ctx.now - task.created_at > UNDO_WINDOW:
+        raise Conflict(
+            f"{task.key} can no longer be undone; ask a manager to delete it",
+            hint=f"or cancel it: status {task.key} cancelled",
+        )
+    out = task_out(ctx, task)
+    before = _snapshot(task)
+    task.deleted_at = ctx.now
+    _bump(ctx, task)
+    ctx.audit(
+        entity="task",
+        entity_id=task.key,
+        action="undo",
+        project_id=task.project_id,
+        task_id=task.id,
+        before=before,
+    )
+    task_changed(ctx, task, "deleted", before=before)
+    return out
