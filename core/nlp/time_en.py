@@ -1,13 +1,590 @@
-"""English date and time expressions (placeholder until the English resolver lands)."""
+"""English date and time expressions: find them in a message and resolve them against `now`.
+
+`find_times_en` is the whole public surface.  The grammar (`core.nlp.en_grammar`) finds atoms
+("next Friday", "5pm", "in 3 days"); this module groups atoms that touch, or are joined only by
+glue ("at", "on", "of", commas), into one expression, resolves it by the rules of the parse
+contract (../shared/spec/nl-contract.md, "Resolving dates and times") and returns `TimeSpan`s.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import calendar as _cal
+from datetime import date, datetime, time, timedelta
 
-from core.calendar import WorkCalendar
-from core.nlp.types import TimeSpan
+from dateutil.relativedelta import relativedelta
+
+from core.calendar import WorkCalendar, add_workdays
+from core.nlp.en_grammar import Atom, Rec, Scanner
+from core.nlp.en_lex import (
+    EOD_HOUR,
+    GLUE_PUNCT,
+    GLUE_WORDS,
+    PARTS_OF_DAY,
+    POINT_CONNECTORS,
+    START_CONNECTORS,
+)
+from core.nlp.types import Grain, SpanKind, TimeSpan
+
+# Atoms that may share one expression even though both fill a date slot: an explicit date
+# overrides a relative one ("tomorrow, 13/04/21"), a weekday narrows a month-day.
+_MAX_TEXT = 20_000  # longer messages are searched in their first 20k characters only
+_MAX_GAP_TOKENS = 3
+_RESCUE_CONNECTORS = frozenset({"by", "before", "until", "till", "til", "due", "on", "in",
+                                "during", "since", "from", "starting", "of", "after", "next",
+                                "this", "last", "every", "at", "around", "deadline"})
+_POD_HOURS: dict[str, tuple[int, bool | None]] = {
+    "morning": (9, False), "early_morning": (7, False), "late_morning": (11, False),
+    "afternoon": (14, True), "late_afternoon": (16, True), "evening": (20, True),
+    "early_evening": (18, True), "late_evening": (22, True), "night": (20, True),
+    "tonight": (20, True), "noon": (12, True), "midday": (12, True), "noonish": (12, True),
+    "lunchtime": (12, True), "lunch": (12, True), "midnight": (0, False), "am": (9, False),
+    "pm": (14, True),
+}  # fmt: skip
 
 
 def find_times_en(text: str, now: datetime, calendar: WorkCalendar) -> list[TimeSpan]:
-    """Find and resolve every English date/time expression in `text` relative to `now`."""
-    return []
+    """Find and resolve every English date/time expression in `text` relative to `now`.
+
+    Returns spans in text order; each covers the expression with its leading connectors
+    ("by", "before", "due", "on", "at", "until", "starting", ...).  Never raises: an input the
+    grammar cannot make sense of yields fewer spans, not an error.
+    """
+    if not text:
+        return []
+    try:
+        return _find(text[:_MAX_TEXT], now, calendar)
+    except (ValueError, OverflowError, KeyError, IndexError):  # pragma: no cover - defensive
+        return []
+
+
+def _find(text: str, now: datetime, calendar: WorkCalendar) -> list[TimeSpan]:
+    sc = Scanner(text)
+    atoms = sc.scan()
+    if not atoms:
+        return []
+    spans: list[TimeSpan] = []
+    for cluster in _clusters(sc, atoms):
+        span = _resolve_cluster(sc, cluster, now, calendar)
+        if span is not None:
+            spans.append(span)
+    return spans
+
+
+# ====================================================================== grouping
+def _compatible(cluster: list[Atom], slots: set[str], a: Atom) -> bool:
+    overlap = slots & a.slots
+    if not overlap:
+        if "rec" in slots and ("ymd" in a.slots or "rel" in a.slots or "offset" in a.slots):
+            return False
+        if "rec" in a.slots and slots - {"hm", "pod"}:
+            return False
+        if "offset" in slots and "offset" not in a.slots and a.slots <= {"hm", "pod"}:
+            off = next(x for x in cluster if x.offset is not None)
+            if _has_subday(off):
+                return False
+        return True
+    # an explicit date overrides a relative day or a weekday: "tomorrow 16 Nov", "Tue 28 Nov"
+    if overlap == {"rel"} and ("ymd" in slots or "ymd" in a.slots):
+        return True
+    if overlap <= {"rel", "pod"} and any(x.pod is not None for x in cluster) and \
+            a.rel is not None and a.pod is not None and "rel" not in slots:
+        return True
+    return False
+
+
+def _has_subday(a: Atom) -> bool:
+    return bool(a.offset) and any(k in a.offset for k in ("hours", "minutes", "seconds")) \
+        if a.offset else False
+
+
+def _gap_ok(sc: Scanner, i: int, j: int) -> bool:
+    if j - i > _MAX_GAP_TOKENS:
+        return False
+    for t in range(i, j):
+        w = sc.low[t]
+        if w in GLUE_WORDS or w in GLUE_PUNCT:
+            continue
+        if w == "t" and sc.glued(t - 1) and sc.glued(t):
+            continue  # ISO 8601 "2016-12-16T12:23"
+        return False
+    # a sentence break (". ") ends an expression
+    for t in range(i, j):
+        if sc.low[t] == "." and not sc.glued(t):
+            return False
+    return True
+
+
+def _clusters(sc: Scanner, atoms: list[Atom]) -> list[list[Atom]]:
+    out: list[list[Atom]] = []
+    cur: list[Atom] = []
+    slots: set[str] = set()
+    for a in atoms:
+        if cur and _gap_ok(sc, cur[-1].tj, a.ti) and _compatible(cur, slots, a):
+            cur.append(a)
+            slots |= a.slots
+            continue
+        if cur:
+            out.append(cur)
+        cur = [a]
+        slots = set(a.slots)
+    if cur:
+        out.append(cur)
+    return out
+
+
+def _lead_connectors(sc: Scanner, ti: int) -> tuple[int, bool]:
+    """Walk back over connectors before token ti → (first token, is a start expression)."""
+    k = ti
+    start = False
+    steps = 0
+    while k > 0 and steps < 4:
+        w = sc.low[k - 1]
+        if w in START_CONNECTORS:
+            start = True
+        elif w not in POINT_CONNECTORS:
+            break
+        if w in ("the", "of", "for", "as", "soon", "after", "since", "no", "not", "later",
+                 "than", "in", "within") and not _connector_phrase_ok(sc, k - 1, ti):
+            break
+        k -= 1
+        steps += 1
+    return k, start
+
+
+def _connector_phrase_ok(sc: Scanner, k: int, ti: int) -> bool:
+    """Multi-word or ambiguous connectors only count in known phrases."""
+    w = sc.low[k]
+    nxt = sc.low[k + 1] if k + 1 < sc.n else ""
+    prv = sc.low[k - 1] if k > 0 else ""
+    if w == "in":
+        return k + 1 == ti  # "in May", "in 2027"
+    if w == "than":
+        return prv == "later"
+    if w == "later":
+        return prv in ("no", "not")
+    if w in ("no", "not"):
+        return nxt == "later"
+    if w == "the":
+        return prv in ("by", "before", "until", "till", "on", "due", "from", "starting", "at",
+                       "around", "for")
+    if w in ("for", "of", "as", "soon", "after", "since", "within"):
+        return False
+    return True
+
+
+# ====================================================================== resolution
+def _resolve_cluster(sc: Scanner, cl: list[Atom], now: datetime,
+                     calendar: WorkCalendar) -> TimeSpan | None:
+    k0, is_start = _lead_connectors(sc, cl[0].ti)
+    if all(a.weak for a in cl) and not _rescued(sc, k0, cl[0].ti):
+        return None
+    if len(cl) == 1 and cl[0].anchored and cl[0].rel is None:
+        return None  # "2 weeks before the launch": no date to count from
+    start_char = sc.st[k0]
+    last = cl[-1]
+    end_char = sc.en[last.tj - 1]
+    # a closing bracket that belongs to an opening one inside the expression
+    if last.tj < sc.n and sc.low[last.tj] == ")" and "(" in sc.text[start_char:end_char]:
+        end_char = sc.en[last.tj]
+    rec = next((a.rec for a in cl if a.rec is not None), None)
+    today = now.date()
+    if rec is not None:
+        value, grain = _first_occurrence(rec, cl, now)
+        if value is None:
+            return None
+        return TimeSpan(start_char, end_char, "recurrence", value, grain, rrule=rec.rrule())
+    res = _resolve_point(cl, now, today, calendar)
+    if res is None:
+        return None
+    value, grain, time_only = res
+    kind: SpanKind = "start" if is_start else "point"
+    return TimeSpan(start_char, end_char, kind, value, grain, time_only=time_only)
+
+
+def _rescued(sc: Scanner, k0: int, ti: int) -> bool:
+    if k0 < ti:
+        return any(sc.low[t] in _RESCUE_CONNECTORS or sc.low[t] in START_CONNECTORS
+                   for t in range(k0, ti))
+    return ti > 0 and sc.low[ti - 1] in _RESCUE_CONNECTORS
+
+
+def _resolve_point(cl: list[Atom], now: datetime, today: date,
+                   calendar: WorkCalendar) -> tuple[date | datetime, Grain, bool] | None:
+    tinfo = _time_of(cl)
+    d = _date_of(cl, now, today, calendar)
+    if d is _INVALID:
+        return None
+    tz = now.tzinfo
+    if isinstance(d, datetime):
+        return d, "minute", False
+    if isinstance(d, tuple):  # (date, grain)
+        day, grain = d
+        if tinfo is None:
+            return day, grain, False
+        h, mi, sec, tgrain = tinfo
+        return datetime.combine(day, time(h, mi, sec), tzinfo=tz), tgrain, False
+    if tinfo is None:
+        if any(a.now for a in cl):
+            return now, "minute", False
+        return None
+    h, mi, sec, tgrain = tinfo
+    cand = datetime.combine(today, time(h, mi, sec), tzinfo=tz)
+    if cand <= now:
+        cand = datetime.combine(today + timedelta(days=1), time(h, mi, sec), tzinfo=tz)
+    return cand, tgrain, True
+
+
+_INVALID = object()
+
+
+def _time_of(cl: list[Atom]) -> tuple[int, int, int, Grain] | None:
+    hm_atom = next((a for a in cl if a.hm is not None), None)
+    pod = next((a.pod for a in cl if a.pod is not None), None)
+    eod = any(a.eod for a in cl)
+    if hm_atom is not None and hm_atom.hm is not None:
+        h, mi, sec = hm_atom.hm
+        mer = hm_atom.mer
+        if mer == "am":
+            h = 0 if h == 12 else h
+        elif mer == "pm":
+            h = h if h == 12 else h + 12
+        elif pod is not None and pod in _POD_HOURS:
+            after_noon = _POD_HOURS[pod][1]
+            if after_noon and h < 12 and not (pod in ("night", "tonight") and h == 12):
+                if pod in ("noon", "midday", "lunchtime", "lunch", "noonish") and h < 11:
+                    h += 12
+                elif pod not in ("noon", "midday", "lunchtime", "lunch", "noonish"):
+                    h += 12
+            elif after_noon is False and h == 12:
+                h = 0
+        elif not hm_atom.literal24 and 1 <= h <= 7:
+            h += 12
+        if h >= 24:
+            h -= 12
+        grain: Grain = "minute" if hm_atom.minutes_stated else "hour"
+        return h, mi, sec, grain
+    if eod:
+        return EOD_HOUR, 0, 0, "hour"
+    if pod is not None and pod in _POD_HOURS:
+        return _POD_HOURS[pod][0], 0, 0, "hour"
+    return None
+
+
+def _date_of(cl: list[Atom], now: datetime, today: date,
+             calendar: WorkCalendar) -> object:
+    """The date part → (date, grain), a datetime (sub-day offsets), None, or _INVALID."""
+    off = next((a for a in cl if a.offset is not None), None)
+    if off is not None and off.anchored:
+        if off.rel is not None:
+            base: date | None = today + timedelta(days=off.rel)
+        else:
+            rest = [a for a in cl if a is not off]
+            got = _date_of(rest, now, today, calendar) if rest else None
+            if not isinstance(got, tuple):
+                return _INVALID if got is _INVALID else None
+            base = got[0]
+        assert base is not None
+        return (_apply_offset_date(base, off, calendar), "day")
+    ymd_atoms = [a for a in cl if a.ymd is not None]
+    wd_atom = next((a for a in cl if a.wd is not None), None)
+    period_atom = next((a for a in cl if a.period is not None or a.quarter is not None), None)
+    year_atom = next((a for a in cl if a.year is not None and a.ymd is None), None)
+    if ymd_atoms:
+        a = ymd_atoms[0]
+        assert a.ymd is not None
+        y, m, dd = a.ymd
+        if y is None and year_atom is not None and year_atom.year is not None:
+            y = year_atom.year
+        mod = _date_mod(cl, a)
+        r = _resolve_ymd(y, m, dd, a.ymd_alt, wd_atom.wd if wd_atom else None, mod, today)
+        if r is None:
+            return _INVALID
+        return (r, "day")
+    day_atom = next((a for a in cl if a.day is not None), None)
+    month_atom = next((a for a in cl if a.month is not None), None)
+    if day_atom is not None and day_atom.day is not None:
+        if month_atom is not None and month_atom.month is not None:
+            y0 = year_atom.year if year_atom is not None else None
+            r = _resolve_ymd(y0, month_atom.month, day_atom.day, None,
+                             wd_atom.wd if wd_atom else None, None, today)
+            return _INVALID if r is None else (r, "day")
+        r2 = _resolve_day(day_atom.day, wd_atom.wd if wd_atom else None, period_atom, today)
+        return _INVALID if r2 is None else (r2, "day")
+    if wd_atom is not None and wd_atom.wd is not None:
+        r3 = _resolve_weekday(wd_atom, period_atom, off, month_atom, cl, now, today, calendar)
+        return _INVALID if r3 is None else (r3, "day")
+    rel_atom = next((a for a in cl if a.rel is not None), None)
+    if rel_atom is not None and rel_atom.rel is not None:
+        return (today + timedelta(days=rel_atom.rel), "day")
+    if period_atom is not None:
+        return _resolve_period(period_atom, year_atom, today)
+    if month_atom is not None and month_atom.month is not None:
+        y1 = year_atom.year if year_atom is not None else None
+        m = month_atom.month
+        if y1 is None:
+            y1 = today.year
+            if m < today.month:
+                y1 += 1
+        return (_edge_of_month(y1, m, month_atom.medge), "month")
+    if year_atom is not None and year_atom.year is not None:
+        edge = year_atom.medge
+        y2 = year_atom.year
+        if edge == "start":
+            return (date(y2, 1, 1), "year")
+        if edge == "mid":
+            return (date(y2, 6, 30), "year")
+        return (date(y2, 12, 31), "year")
+    if off is not None:
+        return _apply_offset_now(off, now, today, calendar)
+    return None
+
+
+def _date_mod(cl: list[Atom], a: Atom) -> str | None:
+    if a.ymd_mod is not None:
+        return a.ymd_mod
+    for x in cl:
+        if x.wd is not None and x.wmod in ("this", "next"):
+            return "this"
+    return None
+
+
+def _valid(y: int, m: int, d: int) -> date | None:
+    if not (1 <= m <= 12 and 1 <= y <= 9999):
+        return None
+    if not 1 <= d <= _cal.monthrange(y, m)[1]:
+        return None
+    return date(y, m, d)
+
+
+def _resolve_ymd(y: int | None, m: int, d: int, alt: tuple[int | None, int, int] | None,
+                 wd: int | None, mod: str | None, today: date) -> date | None:
+    if y is not None and y < 0:
+        yy = -y - 1
+        cand_y = today.year // 100 * 100 + yy
+        if cand_y > today.year + 20:
+            cand_y -= 100
+        y = cand_y
+    if alt is not None and wd is not None:
+        # a weekday next to an ambiguous 5/12 picks the reading it matches
+        ay = y
+        prim = _resolve_ymd(y, m, d, None, None, mod, today)
+        second = _resolve_ymd(ay, alt[1], alt[2], None, None, mod, today)
+        if prim is not None and prim.weekday() != wd and second is not None and \
+                second.weekday() == wd:
+            return second
+        if prim is None:
+            return second
+        return prim
+    if y is not None:
+        return _valid(y, m, d)
+    if mod == "this":
+        return _valid(today.year, m, d)
+    if mod == "next":
+        return _valid(today.year + 1, m, d)
+    this_year = _valid(today.year, m, d)
+    if this_year is not None and this_year >= today:
+        return this_year
+    for k in range(1, 9):
+        nxt = _valid(today.year + k, m, d)
+        if nxt is not None:
+            if wd is not None and this_year is not None and this_year.weekday() == wd and \
+                    nxt.weekday() != wd:
+                return this_year
+            return nxt
+    return None
+
+
+def _resolve_day(d: int, wd: int | None, period: Atom | None, today: date) -> date | None:
+    """A day of month alone ("the 3rd"), perhaps with a weekday or "of next month"."""
+    if period is not None and period.period is not None and period.period[0] == "month":
+        base = today.replace(day=1) + relativedelta(months=period.period[1])
+        return _valid(base.year, base.month, d)
+    start = today.replace(day=1)
+    if wd is not None:
+        for k in range(0, 24):
+            b = start + relativedelta(months=k)
+            c = _valid(b.year, b.month, d)
+            if c is not None and c.weekday() == wd:
+                return c
+        return None
+    for k in range(0, 13):
+        b = start + relativedelta(months=k)
+        c = _valid(b.year, b.month, d)
+        if c is not None and c >= today:
+            return c
+    return None
+
+
+def _week_monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _resolve_weekday(a: Atom, period: Atom | None, off: Atom | None, month_atom: Atom | None,
+                     cl: list[Atom], now: datetime, today: date,
+                     calendar: WorkCalendar) -> date | None:
+    wd = a.wd
+    assert wd is not None
+    if a.eod and a.wmod == "this":
+        return _week_monday(today) + timedelta(days=wd)
+    if period is not None and period.period is not None and period.period[0] in ("week",
+                                                                                  "weekend"):
+        monday = _week_monday(today) + timedelta(weeks=period.period[1])
+        return monday + timedelta(days=wd)
+    if off is not None and off.offset is not None:
+        got = _apply_offset_now(off, now, today, calendar)
+        base = got.date() if isinstance(got, datetime) else got[0] if isinstance(got, tuple) \
+            else today
+        return _week_monday(base) + timedelta(days=wd)
+    if a.nth is not None:
+        if month_atom is not None and month_atom.month is not None:
+            y = today.year if month_atom.month >= today.month else today.year + 1
+            first = date(y, month_atom.month, 1)
+        elif period is not None and period.period is not None and period.period[0] == "month":
+            first = today.replace(day=1) + relativedelta(months=period.period[1])
+        else:
+            first = today.replace(day=1)
+        delta = (wd - first.weekday()) % 7
+        c = first + timedelta(days=delta + 7 * (a.nth - 1))
+        return c if c.month == first.month else None
+    nearest = today + timedelta(days=(wd - today.weekday() - 1) % 7 + 1)
+    if a.count_wd is not None:
+        return nearest + timedelta(weeks=a.count_wd - 1)
+    mod = a.wmod
+    if mod == "after_next":
+        return nearest + timedelta(days=7)
+    if mod == "following":
+        return _week_monday(today) + timedelta(days=7 + wd)
+    if mod == "last":
+        return _week_monday(today) - timedelta(days=7) + timedelta(days=wd)
+    if mod == "past":
+        return today - timedelta(days=(today.weekday() - wd - 1) % 7 + 1)
+    return nearest
+
+
+def _resolve_period(a: Atom, year_atom: Atom | None, today: date) -> tuple[date, Grain]:
+    if a.quarter is not None:
+        y = year_atom.year if year_atom is not None and year_atom.year is not None else (
+            a.year if a.year is not None else today.year)
+        q = a.quarter
+        if a.year is None and (year_atom is None) and q * 3 < today.month:
+            y += 1
+        end_m = q * 3
+        return date(y, end_m, _cal.monthrange(y, end_m)[1]), "quarter"
+    assert a.period is not None
+    unit, shift, edge = a.period
+    if unit == "week":
+        monday = _week_monday(today) + timedelta(weeks=shift)
+        if edge == "start":
+            return monday, "week"
+        if edge == "mid":
+            return monday + timedelta(days=2), "week"
+        return monday + timedelta(days=4), "week"
+    if unit == "weekend":
+        if shift == 0:
+            sat = today + timedelta(days=(5 - today.weekday()) % 7)
+            if today.weekday() == 6:
+                sat = today + timedelta(days=6)
+            return sat, "day"
+        return _week_monday(today) + timedelta(weeks=shift, days=5), "day"
+    if unit == "month":
+        first = today.replace(day=1) + relativedelta(months=shift)
+        if edge == "start":
+            if shift == 0:
+                # "beginning of the month" as a deadline: the 1st of next month
+                first = first + relativedelta(months=1) if today.day > 1 else first
+            return first, "month"
+        if edge == "mid":
+            mid = first.replace(day=15)
+            if shift == 0 and mid < today:
+                mid = mid + relativedelta(months=1)
+            return mid, "month"
+        return _edge_of_month(first.year, first.month, "end"), "month"
+    if unit == "quarter":
+        q0 = (today.month - 1) // 3
+        first = date(today.year, q0 * 3 + 1, 1) + relativedelta(months=3 * shift)
+        if edge == "start":
+            return first, "quarter"
+        last = first + relativedelta(months=2)
+        return _edge_of_month(last.year, last.month, "end"), "quarter"
+    y = today.year + shift
+    if edge == "start":
+        return date(y, 1, 1), "year"
+    if edge == "mid":
+        return date(y, 6, 30), "year"
+    return date(y, 12, 31), "year"
+
+
+def _edge_of_month(y: int, m: int, edge: str) -> date:
+    if edge == "start":
+        return date(y, m, 1)
+    if edge == "mid":
+        return date(y, m, 15)
+    return date(y, m, _cal.monthrange(y, m)[1])
+
+
+def _split(off: Atom) -> tuple[relativedelta, timedelta, int]:
+    assert off.offset is not None
+    sign = off.offset_sign
+    years = off.offset.get("years", 0.0)
+    months = off.offset.get("months", 0.0)
+    rd = relativedelta(years=sign * int(years), months=sign * int(months))
+    frac_days = (years - int(years)) * 365 + (months - int(months)) * 30
+    td = timedelta(weeks=off.offset.get("weeks", 0.0), days=off.offset.get("days", 0.0)
+                   + frac_days, hours=off.offset.get("hours", 0.0),
+                   minutes=off.offset.get("minutes", 0.0),
+                   seconds=off.offset.get("seconds", 0.0))
+    return rd, sign * td, sign * int(off.offset.get("workdays", 0.0))
+
+
+def _apply_offset_date(base: date, off: Atom, calendar: WorkCalendar) -> date:
+    rd, td, wdays = _split(off)
+    d = base + rd
+    d = (datetime.combine(d, time(12)) + td).date() if td else d
+    if wdays:
+        d = add_workdays(calendar, d, wdays)
+    return d
+
+
+def _apply_offset_now(off: Atom, now: datetime, today: date,
+                      calendar: WorkCalendar) -> datetime | tuple[date, Grain]:
+    rd, td, wdays = _split(off)
+    if _has_subday(off):
+        return now + rd + td
+    d = (now + rd + td).date()
+    if wdays:
+        d = add_workdays(calendar, d, wdays)
+    return d, "day"
+
+
+def _first_occurrence(rec: Rec, cl: list[Atom], now: datetime
+                      ) -> tuple[date | datetime | None, Grain]:
+    tinfo = _time_of(cl)
+    today = now.date()
+    tz = now.tzinfo
+
+    def ok(day: date) -> bool:
+        if tinfo is None:
+            return True
+        return datetime.combine(day, time(tinfo[0], tinfo[1], tinfo[2]), tzinfo=tz) > now
+
+    found: date | None = None
+    for k in range(0, 800):
+        day = today + timedelta(days=k)
+        if rec.byday and day.weekday() not in rec.byday:
+            continue
+        if rec.bymonthday is not None:
+            last = _cal.monthrange(day.year, day.month)[1]
+            want = last if rec.bymonthday == -1 else rec.bymonthday
+            if day.day != want:
+                continue
+        if ok(day):
+            found = day
+            break
+    if found is None:
+        return None, "day"
+    if tinfo is None:
+        return found, "day"
+    return datetime.combine(found, time(tinfo[0], tinfo[1], tinfo[2]), tzinfo=tz), tinfo[3]
+
+
+__all__ = ["PARTS_OF_DAY", "find_times_en"]

@@ -1,0 +1,1596 @@
+"""Token-level grammar for English date/time expressions: finds *atoms* in a message.
+
+An atom is one self-contained piece ("next Friday", "5pm", "in 3 days", "every Monday", "the
+3rd", "Jan 4 2019"), holding the slots it states but not yet resolved against a clock.
+`core.nlp.time_en` groups adjacent atoms into one expression and resolves it.
+
+The scanner walks the tokens once, left to right; at each token it tries only the matchers that
+token can start (a dispatch table keyed by the token), keeps the longest match and jumps past it.
+Every matcher looks ahead a bounded number of tokens, so the scan is linear in the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final
+
+from core.nlp.en_lex import (
+    GLUED_UNITS,
+    GLUE_PUNCT,
+    GLUE_WORDS,
+    MONTHS,
+    NUMBER_WORDS,
+    ORDINAL_SUFFIXES,
+    ORDINAL_TENS,
+    ORDINAL_UNITS,
+    PARTS_OF_DAY,
+    RRULE_DAY,
+    TENS_WORDS,
+    TOKEN_RE,
+    UNITS,
+    UNITS_WORDS,
+    WEAK_MONTHS,
+    WEAK_WEEKDAYS,
+    WEEKDAYS,
+    WORKDAY_ADJ,
+    words_to_int,
+)
+
+# Offsets: field name → amount (floats allowed for "2.5 hours").
+Duration = dict[str, float]
+
+
+@dataclass(slots=True)
+class Rec:
+    """A recurrence as stated: frequency, interval and the BY* parts of its RRULE."""
+
+    freq: str
+    interval: int = 1
+    byday: tuple[int, ...] = ()
+    bymonthday: int | None = None
+
+    def rrule(self) -> str:
+        """RFC 5545 RRULE text, parts in the order FREQ, INTERVAL, BYDAY, BYMONTHDAY."""
+        parts = [f"FREQ={self.freq}"]
+        if self.interval > 1:
+            parts.append(f"INTERVAL={self.interval}")
+        if self.byday:
+            parts.append("BYDAY=" + ",".join(RRULE_DAY[d] for d in self.byday))
+        if self.bymonthday is not None:
+            parts.append(f"BYMONTHDAY={self.bymonthday}")
+        return ";".join(parts)
+
+
+@dataclass(slots=True)
+class Atom:
+    """One piece of an expression with the slots it fills; see the module docstring."""
+
+    ti: int  # first token
+    tj: int  # one past the last token
+    ymd: tuple[int | None, int, int] | None = None  # (year or None, month, day)
+    ymd_alt: tuple[int | None, int, int] | None = None  # day/month swapped reading
+    ymd_mod: str | None = None  # "this" / "next" in front of a bare date
+    day: int | None = None  # day of month alone ("the 3rd")
+    wd: int | None = None  # weekday 0=Monday
+    wmod: str | None = None  # this/next/last/past/following/after_next
+    nth: int | None = None  # "second Saturday" (of the month) → 2
+    count_wd: int | None = None  # "two Sundays from now" → 2
+    rel: int | None = None  # days from today ("tomorrow" → 1)
+    period: tuple[str, int, str] | None = None  # (week|month|quarter|year|weekend, shift, edge)
+    quarter: int | None = None  # "Q3"
+    year: int | None = None
+    month: int | None = None  # a month named alone ("in May")
+    medge: str = "end"  # which day of a lone month/year: start/mid/end
+    offset: Duration | None = None
+    offset_sign: int = 1
+    anchored: bool = False  # "3 days after <date>": waits for a date in the same expression
+    hm: tuple[int, int, int] | None = None  # hour, minute, second as written
+    mer: str | None = None  # "am" / "pm"
+    minutes_stated: bool = False
+    literal24: bool = False  # "07:00", "0720": an hour that is not moved by the 1-7 rule
+    pod: str | None = None  # part of day
+    eod: bool = False
+    now: bool = False
+    rec: Rec | None = None
+    weak: bool = False
+    slots: frozenset[str] = field(default_factory=frozenset)
+
+
+def _slots(a: Atom) -> frozenset[str]:
+    names = []
+    if a.ymd is not None:
+        names.append("ymd")
+    if a.day is not None:
+        names.append("day")
+    if a.wd is not None:
+        names.append("wd")
+    if a.rel is not None:
+        names.append("rel")
+    if a.period is not None or a.quarter is not None:
+        names.append("period")
+    if a.year is not None:
+        names.append("year")
+    if a.month is not None:
+        names.append("month")
+    if a.offset is not None:
+        names.append("offset")
+    if a.hm is not None:
+        names.append("hm")
+    if a.pod is not None or a.eod:
+        names.append("pod")
+    if a.now:
+        names.append("now")
+    if a.rec is not None:
+        names.append("rec")
+    return frozenset(names)
+
+
+_MERIDIEM: Final = {"am": "am", "pm": "pm", "a": "am", "p": "pm"}
+_WMODS: Final = {"this": "this", "next": "next", "last": "last", "previous": "last",
+                 "prev": "last", "past": "past", "coming": "this", "upcoming": "this",
+                 "following": "following"}
+_PERIOD_UNITS: Final = {"week": "week", "wk": "week", "month": "month", "quarter": "quarter",
+                        "year": "year", "weekend": "weekend", "yr": "year"}
+_PERIOD_SHIFT: Final = {"this": 0, "current": 0, "next": 1, "following": 1, "coming": 1,
+                        "last": -1, "previous": -1, "prev": -1, "past": -1}
+_EDGE_WORDS: Final = {"end": "end", "beginning": "start", "start": "start", "middle": "mid",
+                      "mid": "mid", "early": "start", "late": "end", "close": "end"}
+_TODAY_WORDS: Final = {"today": 0, "tod": 0, "tomorrow": 1, "tmrw": 1, "tmr": 1, "tmw": 1,
+                       "tomorow": 1, "tommorow": 1, "tommorrow": 1, "yesterday": -1,
+                       "yday": -1, "otd": 0, "overmorrow": 2}
+_QUANT_WORDS: Final = {"a": 1.0, "an": 1.0, "one": 1.0, "few": 3.0, "couple": 2.0,
+                       "several": 3.0}
+_HEDGES: Final = frozenset({"about", "around", "approximately", "approx", "roughly", "just",
+                            "less", "more", "than", "under", "over", "nearly", "almost",
+                            "only", "like"})
+_HOUR_CONTEXT: Final = frozenset({"at", "around", "@", "approximately", "approx", "about",
+                                  "circa", "by", "until", "till", "til", "before", "from",
+                                  "after", "ca", "~"})
+_FREQ_WORDS: Final = {"daily": ("DAILY", 1), "weekly": ("WEEKLY", 1),
+                      "monthly": ("MONTHLY", 1), "yearly": ("YEARLY", 1),
+                      "annually": ("YEARLY", 1), "hourly": ("HOURLY", 1),
+                      "biweekly": ("WEEKLY", 2), "fortnightly": ("WEEKLY", 2),
+                      "bimonthly": ("MONTHLY", 2), "quarterly": ("MONTHLY", 3),
+                      "nightly": ("DAILY", 1)}
+_FREQ_UNITS: Final = {"day": "DAILY", "days": "DAILY", "week": "WEEKLY", "weeks": "WEEKLY",
+                      "month": "MONTHLY", "months": "MONTHLY", "year": "YEARLY",
+                      "years": "YEARLY", "hour": "HOURLY", "hours": "HOURLY",
+                      "quarter": "MONTHLY", "quarters": "MONTHLY", "fortnight": "WEEKLY",
+                      "night": "DAILY", "morning": "DAILY", "evening": "DAILY",
+                      "afternoon": "DAILY"}
+# Words after a number that make it a count of things, not a day or an hour.
+_NOT_TIME_AFTER: Final = frozenset(UNITS) | frozenset({"people", "person", "persons", "times",
+                                                       "items", "bugs", "tasks", "issues",
+                                                       "points", "percent", "users", "files",
+                                                       "pages", "tickets", "of", "x"})
+# Words that may follow "the 3rd" and still leave it a date.
+_DAY_FOLLOWERS: Final = (frozenset(GLUE_WORDS) | frozenset(MONTHS) | frozenset(WEEKDAYS)
+                         | frozenset(PARTS_OF_DAY)
+                         | frozenset({"and", "or", "to", "please", "pls", "then", "next",
+                                      "this", "day", "so", "if", "instead", "latest", "eod",
+                                      "cob", "p", "a", "am", "pm", "if", "is", "would",
+                                      "will", "works", "that", "we", "i", "you", "ok",
+                                      "morning", "early", "late", "sharp", "too"}))
+
+
+class Scanner:
+    """Tokenizes one message and collects its atoms (see `scan`)."""
+
+    __slots__ = ("atoms", "en", "isnum", "low", "n", "raw", "st", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        raw: list[str] = []
+        st: list[int] = []
+        en: list[int] = []
+        for m in TOKEN_RE.finditer(text):
+            raw.append(m.group())
+            st.append(m.start())
+            en.append(m.end())
+        self.raw = raw
+        self.low = [t.lower() for t in raw]
+        self.st = st
+        self.en = en
+        self.isnum = [t.isascii() and t.isdigit() for t in raw]
+        self.n = len(raw)
+        self.atoms: list[Atom] = []
+
+    # ----------------------------------------------------------------- token helpers
+    def tok(self, i: int) -> str:
+        """Lower-cased token i, or "" past the end."""
+        return self.low[i] if 0 <= i < self.n else ""
+
+    def glued(self, i: int) -> bool:
+        """True when token i touches token i+1 (no space between)."""
+        return i + 1 < self.n and self.en[i] == self.st[i + 1]
+
+    def num(self, i: int) -> int | None:
+        """Integer value of digit token i."""
+        if 0 <= i < self.n and self.isnum[i] and len(self.raw[i]) <= 9:
+            return int(self.raw[i])
+        return None
+
+    def is_word(self, i: int) -> bool:
+        """True when token i is a run of letters."""
+        return 0 <= i < self.n and self.raw[i][0].isalpha()
+
+    def boundary(self, j: int) -> bool:
+        """True when nothing word-like follows at token j (end, or punctuation)."""
+        return j >= self.n or not (self.isnum[j] or self.raw[j][0].isalpha())
+
+    def number_start_ok(self, i: int) -> bool:
+        """A number can start an expression unless it is glued inside something bigger.
+
+        Rules out "v2.3", "WEB-12", "#12", "1.2.3" continuations and "$5".
+        """
+        if i == 0:
+            return True
+        if self.st[i] != self.en[i - 1]:
+            return True
+        prev = self.raw[i - 1]
+        if prev[0].isalpha():
+            return False
+        if prev in "#$€£¥%+_":
+            return False
+        if prev in ".,/:-" and i >= 2 and self.en[i - 2] == self.st[i - 1]:
+            p2 = self.raw[i - 2]
+            if p2[0].isalnum():
+                return False
+        return True
+
+    def number_end_ok(self, j: int) -> bool:
+        """The number that ends before token j is not glued to letters or more digits."""
+        if j >= self.n or self.st[j] != self.en[j - 1]:
+            return True
+        nxt = self.raw[j]
+        if nxt[0].isalpha() or nxt[0].isdigit():
+            return False
+        if nxt in "%$€£_" :
+            return False
+        return not (nxt in ".,/:-" and j + 1 < self.n and self.st[j + 1] == self.en[j]
+                    and self.raw[j + 1][0].isalnum())
+
+    def prev_atom(self, i: int) -> Atom | None:
+        """The last atom found, if only glue separates it from token i."""
+        if not self.atoms:
+            return None
+        a = self.atoms[-1]
+        k = a.tj
+        if i - k > 3:
+            return None
+        for t in range(k, i):
+            w = self.low[t]
+            if w not in GLUE_WORDS and w not in GLUE_PUNCT:
+                return None
+        return a
+
+    # ----------------------------------------------------------------- shared parsers
+    def meridiem(self, i: int) -> tuple[int, str] | None:
+        """Parse am/pm forms at i: am, pm, a.m., p.m, "a m", "p . m .", glued a/p."""
+        w = self.tok(i)
+        if w in ("am", "pm"):
+            j = i + 1
+            if self.tok(j) == "." and self.glued(i):
+                j += 1
+            return j, w
+        if w in ("a", "p"):
+            # "a.m." / "a . m ." / "a m" / glued "9a"
+            j = i + 1
+            if self.tok(j) == ".":
+                j += 1
+            if self.tok(j) == "m":
+                j += 1
+                if self.tok(j) == ".":
+                    j += 1
+                return j, _MERIDIEM[w]
+            if i > 0 and self.st[i] == self.en[i - 1] and self.isnum[i - 1]:
+                if self.boundary(i + 1) or self.tok(i + 1) not in ("m",):
+                    return i + 1, _MERIDIEM[w]
+            return None
+        return None
+
+    def word_number(self, i: int, limit: int = 99) -> tuple[int, int] | None:
+        """Cardinal number words at i: "seven", "twenty one", "twenty-one" → (j, value)."""
+        w = self.tok(i)
+        if w in TENS_WORDS:
+            j = i + 1
+            if self.tok(j) == "-" and self.glued(i):
+                j += 1
+            u = self.tok(j)
+            if u in UNITS_WORDS and 1 <= UNITS_WORDS[u] <= 9:
+                v = TENS_WORDS[w] + UNITS_WORDS[u]
+                return (j + 1, v) if v <= limit else None
+            v = TENS_WORDS[w]
+            return (i + 1, v) if v <= limit else None
+        if w in UNITS_WORDS and w != "oh":
+            v = UNITS_WORDS[w]
+            return (i + 1, v) if v <= limit else None
+        return None
+
+    def ordinal_word(self, i: int) -> tuple[int, int] | None:
+        """Ordinal words at i: "third", "twenty first", "twenty-first", "thirtieth"."""
+        w = self.tok(i)
+        if w in ORDINAL_UNITS:
+            return i + 1, ORDINAL_UNITS[w]
+        if w in ORDINAL_TENS:
+            return i + 1, ORDINAL_TENS[w]
+        if w in TENS_WORDS:
+            j = i + 1
+            if self.tok(j) == "-":
+                j += 1
+            u = self.tok(j)
+            if u in ORDINAL_UNITS and ORDINAL_UNITS[u] <= 9:
+                return j + 1, TENS_WORDS[w] + ORDINAL_UNITS[u]
+        return None
+
+    def day_number(self, i: int, words: bool = False) -> tuple[int, int, bool] | None:
+        """A day of month at i → (j, day, ordinal?): "3", "3rd", "04th", "third", "twenty one"."""
+        if self.isnum[i] if i < self.n else False:
+            raw = self.raw[i]
+            if len(raw) > 2 or not self.number_start_ok(i):
+                return None
+            d = int(raw)
+            if not 1 <= d <= 31:
+                return None
+            j = i + 1
+            suf = self.tok(j)
+            if suf in ORDINAL_SUFFIXES and (self.glued(i) or suf == "th"):
+                return j + 1, d, True
+            if not self.number_end_ok(j) and self.tok(j) not in (".", ",", "/", "-", "("):
+                return None
+            return j, d, False
+        r = self.ordinal_word(i)
+        if r is not None and 1 <= r[1] <= 31:
+            return r[0], r[1], True
+        if words:
+            c = self.word_number(i, 31)
+            if c is not None and c[1] >= 1:
+                return c[0], c[1], False
+        return None
+
+    def year_words(self, i: int) -> tuple[int, int] | None:
+        """Years in words: "nineteen seventy eight", "two thousand and eighteen",
+        "nineteen hundred ninety three", "nineteen zero one", "twenty twenty"."""
+        w = self.tok(i)
+        if w == "two" and self.tok(i + 1) == "thousand":
+            j = i + 2
+            if self.tok(j) == "and":
+                j += 1
+            r = self.word_number(j)
+            if r is not None:
+                return r[0], 2000 + r[1]
+            return i + 2, 2000
+        head = UNITS_WORDS.get(w) if w in UNITS_WORDS else TENS_WORDS.get(w)
+        if head is None or not 10 <= head <= 99:
+            r0 = self.word_number(i)
+            if r0 is None or not 10 <= r0[1] <= 99:
+                return None
+            j, head = r0
+        else:
+            r0 = self.word_number(i)
+            if r0 is None:
+                return None
+            j, head = r0
+        if not 10 <= head <= 29:
+            return None
+        if self.tok(j) == "hundred":
+            j += 1
+            if self.tok(j) == "and":
+                j += 1
+            r = self.word_number(j)
+            if r is None:
+                return j, head * 100
+            return r[0], head * 100 + r[1]
+        if self.tok(j) in ("zero", "oh", "o"):
+            r = self.word_number(j + 1, 9)
+            if r is None:
+                return None
+            return r[0], head * 100 + r[1]
+        r = self.word_number(j)
+        if r is None or r[1] < 10:
+            return None
+        return r[0], head * 100 + r[1]
+
+    def month_word(self, i: int) -> tuple[int, int] | None:
+        """A month name at i (with an optional abbreviation dot) → (j, month)."""
+        w = self.tok(i)
+        m = MONTHS.get(w)
+        if m is None:
+            return None
+        j = i + 1
+        if self.tok(j) == "." and self.glued(i):
+            j += 1
+        return j, m
+
+    def year_digits(self, i: int, two_ok: bool) -> tuple[int, int] | None:
+        """A written year at i: four digits 1000-2999, or two digits when `two_ok`."""
+        if i >= self.n or not self.isnum[i]:
+            return None
+        raw = self.raw[i]
+        if len(raw) == 4:
+            y = int(raw)
+            if 1000 <= y <= 2999 and self.number_end_ok(i + 1):
+                return i + 1, y
+            return None
+        if two_ok and len(raw) == 2 and self.number_end_ok(i + 1):
+            return i + 1, -int(raw) - 1  # marker: two-digit year, widened later
+        return None
+
+    def duration(self, i: int) -> tuple[int, Duration] | None:
+        """COUNT UNIT [(,|and) COUNT UNIT]*: "2 weeks and 2 days", "1 year, 09 months"."""
+        total: Duration = {}
+        j = i
+        end = -1
+        while True:
+            r = self._one_duration(j)
+            if r is None:
+                break
+            j2, fieldname, amount = r
+            if fieldname in total:
+                break
+            total[fieldname] = amount
+            end = j2
+            j = j2
+            # separators
+            if self.tok(j) == ",":
+                j += 1
+            if self.tok(j) == "and":
+                j += 1
+        if end < 0:
+            return None
+        return end, total
+
+    def _one_duration(self, i: int) -> tuple[int, str, float] | None:
+        w = self.tok(i)
+        amount: float | None = None
+        j = i
+        if i < self.n and self.isnum[i]:
+            if not self.number_start_ok(i):
+                return None
+            raw = self.raw[i]
+            if len(raw) > 6:
+                return None
+            amount = float(int(raw))
+            j = i + 1
+            # decimals: "2.5", "0,5", "10.75"
+            if (self.tok(j) in (".", ",") and self.glued(i) and j + 1 < self.n
+                    and self.isnum[j + 1] and self.glued(j) and len(self.raw[j + 1]) <= 3):
+                amount = float(f"{raw}.{self.raw[j + 1]}")
+                j += 2
+        elif w == "half":
+            if self.tok(i + 1) in ("an", "a"):
+                amount = 0.5
+                j = i + 2
+        elif w in ("a", "an") and self.tok(i + 1) in ("few", "couple"):
+            amount = _QUANT_WORDS[self.tok(i + 1)]
+            j = i + 2
+            if self.tok(j) == "of":
+                j += 1
+        elif w in _QUANT_WORDS:
+            amount = _QUANT_WORDS[w]
+            j = i + 1
+            if w == "couple" and self.tok(j) == "of":
+                j += 1
+            if w == "one" and self.tok(j) == "and" and self.tok(j + 1) == "a" \
+                    and self.tok(j + 2) == "half":
+                amount = 1.5
+                j += 3
+        else:
+            r = self.word_number(i)
+            if r is not None:
+                j, v = r
+                amount = float(v)
+        if amount is None:
+            return None
+        u = self.tok(j)
+        if u in WORKDAY_ADJ and self.tok(j + 1) in ("day", "days"):
+            return j + 2, "workdays", amount
+        if u in UNITS:
+            if u in ("y", "m", "w", "d", "h", "s", "mo") or (
+                    j > 0 and self.st[j] == self.en[j - 1] and self.isnum[j - 1]):
+                # letter units glued to digits only ("2h"); and glued units must be short ones
+                if not (j > 0 and self.st[j] == self.en[j - 1]):
+                    if u in ("y", "m", "w", "d", "h", "s", "mo"):
+                        return None
+                elif u not in GLUED_UNITS and u not in ("hours", "hour", "days", "day",
+                                                          "weeks", "week", "minutes",
+                                                          "minute", "months", "month",
+                                                          "years", "year", "seconds"):
+                    return None
+            fieldname, mult = UNITS[u]
+            k = j + 1
+            if u in ("second", "minute", "day", "week", "month", "year", "hour") and \
+                    amount == 1.0 and w in ("one",) and False:
+                pass
+            return k, fieldname, amount * mult
+        return None
+
+    # ----------------------------------------------------------------- scanning
+    def scan(self) -> list[Atom]:
+        """Find every atom in the message, left to right, longest match first."""
+        i = 0
+        n = self.n
+        low = self.low
+        while i < n:
+            w = low[i]
+            if self.isnum[i]:
+                matchers = _NUM_MATCHERS
+            else:
+                matchers = _WORD_DISPATCH.get(w, ())
+                if not matchers and w in ORDINAL_UNITS:
+                    matchers = _ORDINAL_MATCHERS
+            best: Atom | None = None
+            for fn in matchers:
+                a = fn(self, i)
+                if a is not None and (best is None or a.tj > best.tj):
+                    best = a
+            if best is not None:
+                best.slots = _slots(best)
+                self.atoms.append(best)
+                i = best.tj
+            else:
+                i += 1
+        return self.atoms
+
+
+# ====================================================================== matchers
+# Each matcher takes (scanner, i) and returns an Atom starting at token i, or None.
+
+def _m_relday(s: Scanner, i: int) -> Atom | None:
+    w = s.tok(i)
+    if w in _TODAY_WORDS:
+        a = Atom(i, i + 1, rel=_TODAY_WORDS[w])
+        if w in ("tod", "otd") and not s.boundary(i + 1):
+            return None
+        return a
+    if w in ("tonight", "tonite"):
+        return Atom(i, i + 1, rel=0, pod="tonight")
+    if w == "2moro":
+        return Atom(i, i + 1, rel=1)
+    j = i
+    if w == "the":
+        j += 1
+    if s.tok(j) == "day" and s.tok(j + 1) in ("after", "before"):
+        after = s.tok(j + 1) == "after"
+        nxt = s.tok(j + 2)
+        if nxt in _TODAY_WORDS and _TODAY_WORDS[nxt] != 0:
+            base = _TODAY_WORDS[nxt]
+            return Atom(i, j + 3, rel=base + (1 if after else -1))
+        if nxt in ("today",):
+            return Atom(i, j + 3, rel=1 if after else -1)
+        if w == "the" and s.boundary(j + 2):
+            return Atom(i, j + 2, rel=1 if after else -1)
+        return None
+    if w in ("the", "next") and s.tok(j) in ("next", "following") and s.tok(j + 1) == "day":
+        return Atom(i, j + 2, rel=1)
+    if w == "next" and s.tok(i + 1) == "day":
+        return Atom(i, i + 2, rel=1)
+    if w == "this" and s.tok(i + 1) in ("morning", "afternoon", "evening", "night"):
+        return Atom(i, i + 2, rel=0, pod=s.tok(i + 1))
+    if w == "this" and s.tok(i + 1) == "day" and s.boundary(i + 2):
+        return Atom(i, i + 2, rel=0)
+    if w == "last" and s.tok(i + 1) == "night":
+        return Atom(i, i + 2, rel=-1, pod="night")
+    if w in ("right", "just") and s.tok(i + 1) == "now":
+        return Atom(i, i + 2, now=True)
+    return None
+
+
+def _m_eod(s: Scanner, i: int) -> Atom | None:
+    w = s.tok(i)
+    if w in ("eod", "cob", "eob", "eodt"):
+        return Atom(i, i + 1, eod=True)
+    j = i
+    if w == "the":
+        j += 1
+    if s.tok(j) == "close" and s.tok(j + 1) == "of" and s.tok(j + 2) in ("business", "play"):
+        return Atom(i, j + 3, eod=True)
+    if s.tok(j) == "end" and s.tok(j + 1) == "of":
+        k = j + 2
+        if s.tok(k) in ("the", "this"):
+            k += 1
+        t = s.tok(k)
+        if t in ("day", "business", "workday"):
+            if t == "business" and s.tok(k + 1) == "day":
+                k += 1
+            return Atom(i, k + 1, eod=True)
+        if t in ("work", "working") and s.tok(k + 1) == "day":
+            return Atom(i, k + 2, eod=True)
+        if t in _TODAY_WORDS:
+            return Atom(i, k + 1, eod=True, rel=_TODAY_WORDS[t])
+        if t in WEEKDAYS and t not in WEAK_WEEKDAYS or (t in WEEKDAYS and k > j + 2):
+            return Atom(i, k + 1, eod=True, wd=WEEKDAYS[t],
+                        wmod="this" if s.tok(k - 1) == "this" else None)
+    return None
+
+
+def _m_pod(s: Scanner, i: int) -> Atom | None:
+    """Parts of the day: "morning", "in the early morning", "noon", "midnight", "11ish"."""
+    j = i
+    w = s.tok(j)
+    if w == "in" and s.tok(j + 1) == "the":
+        j += 2
+    elif w == "at" and s.tok(j + 1) in ("noon", "midnight", "midday", "lunchtime", "lunch",
+                                        "night"):
+        j += 1
+    elif w in ("around", "about") and s.tok(j + 1) in ("noon", "midday", "lunchtime",
+                                                        "midnight"):
+        j += 1
+    mod = None
+    if s.tok(j) in ("early", "late", "mid"):
+        mod = s.tok(j)
+        j += 1
+        if s.tok(j) == "-":
+            j += 1
+    p = s.tok(j)
+    if p in ("am", "pm"):
+        return None
+    if p not in PARTS_OF_DAY:
+        return None
+    if p in ("lunch",) and w != "at" and mod is None:
+        # "lunch" alone is usually the meal
+        return None
+    if p == "eve" and mod is None:
+        return None
+    if p in ("tonight", "tonite"):
+        return Atom(i, j + 1, rel=0, pod="tonight")
+    pod = p.rstrip("s") if p.endswith("s") and p[:-1] in PARTS_OF_DAY else p
+    if mod == "late" and pod in ("evening", "night"):
+        pod = "late_evening"
+    elif mod == "early" and pod == "evening":
+        pod = "early_evening"
+    elif mod == "late" and pod == "afternoon":
+        pod = "late_afternoon"
+    elif mod == "early" and pod == "morning":
+        pod = "early_morning"
+    elif mod == "late" and pod == "morning":
+        pod = "late_morning"
+    return Atom(i, j + 1, pod=pod)
+
+
+def _mk_time(i: int, j: int, h: int, m: int, sec: int, mer: str | None, minutes: bool,
+             literal: bool) -> Atom | None:
+    if mer is not None:
+        if not 1 <= h <= 12 and not (h == 0 and mer == "am"):
+            if 13 <= h <= 23 and mer == "pm":
+                mer = None  # "1515pm": already 24-hour
+            else:
+                return None
+    if not (0 <= h <= 24 and 0 <= m < 60 and 0 <= sec < 60):
+        return None
+    if h == 24:
+        if m or sec:
+            return None
+        h = 0
+    return Atom(i, j, hm=(h, m, sec), mer=mer, minutes_stated=minutes, literal24=literal)
+
+
+def _after_mer(s: Scanner, j: int) -> tuple[int, str | None]:
+    r = s.meridiem(j)
+    if r is None:
+        return j, None
+    return r[0], r[1]
+
+
+def _hour_context(s: Scanner, i: int) -> bool:
+    """True when token i sits where a bare hour is expected ("at 5", "tomorrow 5")."""
+    if i == 0:
+        return False
+    p = s.low[i - 1]
+    if p in _HOUR_CONTEXT:
+        return True
+    return False
+
+
+def _m_time_num(s: Scanner, i: int) -> Atom | None:
+    """Clock times starting with digits: 15:30, 3:30 pm, 8.30pm, 9h15, 1515pm, 3pm, at 5."""
+    if not s.number_start_ok(i):
+        return None
+    raw = s.raw[i]
+    v = int(raw) if len(raw) <= 4 else -1
+    j = i + 1
+    sep = s.tok(j)
+    # H:MM[:SS] [mer]
+    if sep == ":" and s.glued(i) and j + 1 < s.n and s.isnum[j + 1] and len(raw) <= 2 \
+            and len(s.raw[j + 1]) == 2 and s.glued(j):
+        mi = int(s.raw[j + 1])
+        k = j + 2
+        sec = 0
+        if s.tok(k) == ":" and s.glued(k - 1) and k + 1 < s.n and s.isnum[k + 1] \
+                and len(s.raw[k + 1]) == 2:
+            sec = int(s.raw[k + 1])
+            k += 2
+        k, mer = _after_mer(s, k)
+        if mer is None and s.tok(k) in ("h", "hrs", "uhr"):
+            k += 1
+        return _mk_time(i, k, v, mi, sec, mer, True, len(raw) == 2 and raw[0] == "0" or v > 12)
+    # H.MM / H,MM  with am/pm or "h", or where a time is expected
+    if sep == "." and s.glued(i) and j + 1 < s.n and s.isnum[j + 1] and len(raw) <= 2 \
+            and len(s.raw[j + 1]) == 2 and s.glued(j):
+        mi = int(s.raw[j + 1])
+        k = j + 2
+        k2, mer = _after_mer(s, k)
+        if mer is not None:
+            return _mk_time(i, k2, v, mi, 0, mer, True, False)
+        if s.tok(k) == "h" or (s.tok(k) == "." and s.tok(k + 1) == "h"):
+            return _mk_time(i, k + 1 if s.tok(k) == "h" else k + 2, v, mi, 0, None, True, True)
+        if s.tok(k) == "." and k + 1 < s.n and s.isnum[k + 1] and s.glued(k):
+            return None  # a dotted date such as 13.5.2015
+        prev = s.prev_atom(i)
+        ctx = _hour_context(s, i) or (prev is not None and prev.hm is None and (
+            prev.ymd is not None or prev.wd is not None or prev.rel is not None
+            or prev.day is not None))
+        if ctx and v <= 23:
+            return _mk_time(i, k, v, mi, 0, None, True, True)
+        return None
+    # 9h15, 15h05, 10h
+    if sep == "h" and s.glued(i) and len(raw) <= 2:
+        if j + 1 < s.n and s.isnum[j + 1] and s.glued(j) and len(s.raw[j + 1]) == 2:
+            return _mk_time(i, j + 2, v, int(s.raw[j + 1]), 0, None, True, True)
+        if s.boundary(j + 1):
+            return _mk_time(i, j + 1, v, 0, 0, None, False, True)
+        return None
+    # HHMM / HMM with am/pm: 1515pm, 0845am, 1140 a.m., 930am
+    if len(raw) in (3, 4):
+        k, mer = _after_mer(s, j)
+        h, mi = divmod(v, 100)
+        if mer is not None:
+            return _mk_time(i, k, h, mi, 0, mer, True, False)
+        if len(raw) == 4 and s.number_end_ok(j) and mi < 60 and h <= 23:
+            prev = s.prev_atom(i)
+            dated = prev is not None and prev.hm is None and (
+                prev.ymd is not None or prev.wd is not None or prev.rel is not None
+                or prev.day is not None or prev.period is not None)
+            yearish = 1950 <= v <= 2100
+            if prev is not None and prev.ymd is not None and prev.ymd[0] is None and yearish:
+                return None  # "Nov 25 2014": a year
+            if (dated and (not yearish or (prev is not None and prev.ymd is not None)))\
+                    or (_hour_context(s, i) and (raw[0] in "012") and not yearish):
+                return _mk_time(i, j, h, mi, 0, None, True, True)
+            if dated and yearish and prev is not None and prev.ymd is None:
+                # "on Sunday 1925": a year after a weekday makes no sense
+                if prev.wd is not None and prev.rel is None:
+                    return _mk_time(i, j, h, mi, 0, None, True, True)
+        return None
+    if len(raw) > 2:
+        return None
+    # H [mer] / H o'clock / H ish / 12 noon
+    k, mer = _after_mer(s, j)
+    if mer is not None:
+        return _mk_time(i, k, v, 0, 0, mer, False, False)
+    t = s.tok(j)
+    if t in ("oclock",) or (t == "o" and s.tok(j + 1) in ("'", "’") and s.tok(j + 2) == "clock"):
+        k = j + 1 if t == "oclock" else j + 3
+        return _mk_time(i, k, v, 0, 0, None, False, False)
+    if t == "ish" and s.glued(i):
+        return _mk_time(i, j + 1, v, 0, 0, None, False, False)
+    if t == "noon" and v == 12:
+        return Atom(i, j + 1, pod="noon")
+    if t in ("sharp",):
+        return _mk_time(i, j + 1, v, 0, 0, None, False, False)
+    if not s.number_end_ok(j):
+        return None
+    # bare hour where one is expected: "at 5", "around 7", "10, tonight"
+    if v > 23:
+        return None
+    if t in _NOT_TIME_AFTER:
+        return None
+    if _hour_context(s, i):
+        # "by 15" after a month would be a day; leave that to the date matchers
+        return _mk_time(i, j, v, 0, 0, None, False, False)
+    # number followed by a part of the day: "10, tonight", "3 in the afternoon"
+    k = j
+    if s.tok(k) == ",":
+        k += 1
+    if s.tok(k) in ("in", "this") and s.tok(k + 1) in ("the", "morning", "afternoon", "evening"):
+        k += 1
+        if s.tok(k) == "the":
+            k += 1
+    if s.tok(k) in ("tonight", "morning", "afternoon", "evening", "night") and 1 <= v <= 12:
+        return _mk_time(i, j, v, 0, 0, None, False, False)
+    return None
+
+
+def _m_time_words(s: Scanner, i: int) -> Atom | None:
+    """Hours in words: "ten am", "seven p . m .", "at seven", "one thirty p m", "five-thirty"."""
+    r = s.word_number(i, 12)
+    if r is None or r[1] == 0:
+        return None
+    j, h = r
+    mi = 0
+    minutes = False
+    k = j
+    if s.tok(k) == "-":
+        k += 1
+    if s.tok(k) in ("oh", "o") and s.tok(k + 1) in UNITS_WORDS:
+        mm = s.word_number(k + 1, 9)
+        if mm is not None:
+            k, mi, minutes = mm[0], mm[1], True
+    else:
+        mm = s.word_number(k, 59)
+        if mm is not None and mm[1] >= 10:
+            k, mi, minutes = mm[0], mm[1], True
+    if minutes:
+        j = k
+    k2, mer = _after_mer(s, j)
+    if mer is not None:
+        return _mk_time(i, k2, h, mi, 0, mer, minutes, False)
+    t = s.tok(j)
+    if t == "oclock" or (t == "o" and s.tok(j + 2) == "clock"):
+        return _mk_time(i, j + 1 if t == "oclock" else j + 3, h, mi, 0, None, minutes, False)
+    if _hour_context(s, i) and s.tok(j) not in _NOT_TIME_AFTER:
+        return _mk_time(i, j, h, mi, 0, None, minutes, False)
+    if minutes and s.tok(i + 1) == "-":
+        return _mk_time(i, j, h, mi, 0, None, minutes, False)
+    # "seven, tomorrow evening", "five-thirty tomorrow evening"
+    nxt = s.tok(j)
+    if minutes and nxt in ("tomorrow", "today", "tonight", "this", "in"):
+        return _mk_time(i, j, h, mi, 0, None, minutes, False)
+    return None
+
+
+def _m_past_to(s: Scanner, i: int) -> Atom | None:
+    """ "twenty minutes past five", "a quarter to seven", "half past 3", "10 past 9"."""
+    j = i
+    w = s.tok(j)
+    mins: int | None = None
+    if w == "a" and s.tok(j + 1) == "quarter":
+        mins, j = 15, j + 2
+    elif w == "quarter":
+        mins, j = 15, j + 1
+    elif w == "half":
+        mins, j = 30, j + 1
+    elif j < s.n and s.isnum[j] and len(s.raw[j]) <= 2:
+        mins, j = int(s.raw[j]), j + 1
+    else:
+        r = s.word_number(j, 59)
+        if r is not None:
+            j, mins = r
+    if mins is None or not 0 < mins < 60:
+        return None
+    if s.tok(j) in ("min", "mins", "minute", "minutes"):
+        j += 1
+    rel = s.tok(j)
+    if rel not in ("past", "after", "to", "before", "till", "til"):
+        return None
+    if rel in ("after", "before") and s.tok(i + 1) not in ("min", "mins", "minute", "minutes",
+                                                            "quarter", "past"):
+        if w not in ("quarter", "half", "a"):
+            return None
+    j += 1
+    hr: tuple[int, int] | None = None
+    if j < s.n and s.isnum[j] and len(s.raw[j]) <= 2:
+        hr = (j + 1, int(s.raw[j]))
+    else:
+        hr = s.word_number(j, 12)
+    if hr is None or not 0 <= hr[1] <= 23:
+        return None
+    k, h = hr
+    k2, mer = _after_mer(s, k)
+    if rel in ("to", "before", "till", "til"):
+        h = (h - 1) % 24 if h != 0 else 23
+        if h == 0 and mer is None:
+            h = 12
+        mins = 60 - mins
+    a = _mk_time(i, k2, h, mins, 0, mer, True, False)
+    return a
+
+
+def _m_ordinal_day(s: Scanner, i: int) -> Atom | None:
+    """ "the 3rd", "the 27", "the twenty second", "29th", "on 15", "the 15th day of"."""
+    j = i
+    the = False
+    on = False
+    if s.tok(j) == "the":
+        the = True
+        j += 1
+    elif s.tok(j) == "on":
+        on = True
+        j += 1
+        if s.tok(j) == "the":
+            the = True
+            j += 1
+    if j >= s.n:
+        return None
+    r = s.day_number(j, words=the)
+    if r is None:
+        return None
+    k, d, ordinal = r
+    if not the and not ordinal and not on:
+        return None
+    if on and not the and not ordinal and not s.boundary(k):
+        return None
+    if not ordinal and s.isnum[j] and s.tok(k) in ("st", "nd", "rd", "th"):
+        return None
+    if s.tok(k) == "day" and s.tok(k + 1) == "of":
+        k += 1
+    weak = False
+    nxt = s.tok(k)
+    if nxt and s.is_word(k) and nxt not in _DAY_FOLLOWERS:
+        weak = True
+    if nxt in _NOT_TIME_AFTER and nxt != "of":
+        return None
+    if s.isnum[j] is False and not the:
+        return None
+    if on and not the:
+        # "on 15": the day lives at j; "on" stays a connector
+        return Atom(j, k, day=d, weak=weak)
+    if the and not ordinal and not s.isnum[j] and d < 10 and nxt not in ("of",):
+        # "the five" is rarely a date
+        weak = True
+    return Atom(i if the else j, k, day=d, weak=weak)
+
+
+def _widen_year(y: int, today_year: int) -> int:
+    if y >= 0:
+        return y
+    yy = -y - 1
+    century = today_year // 100 * 100
+    cand = century + yy
+    if cand > today_year + 20:
+        cand -= 100
+    return cand
+
+
+def _year_after(s: Scanner, k: int) -> tuple[int, int | None]:
+    """An optional year after a month-day at k: ", 2019", " 2019", " of 87", "'19", words."""
+    j = k
+    if s.tok(j) == ",":
+        j += 1
+    two_ok = False
+    if s.tok(j) in ("of", "in"):
+        j += 1
+        two_ok = True
+    if s.tok(j) in ("'", "’"):
+        j += 1
+        two_ok = True
+    if j < s.n and s.isnum[j]:
+        # a four-digit time after a date ("12 Nov 1115", "3 Dec 2125") is not a year
+        raw = s.raw[j]
+        if len(raw) == 4:
+            v = int(raw)
+            hh, mm = divmod(v, 100)
+            if (v < 1900 or v > 2100) and hh <= 23 and mm < 60 and s.tok(j - 1) != "of":
+                return k, None
+            if s.tok(j + 1) == ":" or s.meridiem(j + 1) is not None:
+                return k, None
+        r = s.year_digits(j, two_ok)
+        if r is not None:
+            if len(raw) == 2 and (s.tok(j + 1) == ":" or s.meridiem(j + 1) is not None):
+                return k, None
+            return r[0], r[1]
+        return k, None
+    if s.tok(j) == "year" and s.tok(j + 1) in ("of",):
+        j += 2
+    ry = s.year_words(j)
+    if ry is not None:
+        return ry[0], ry[1]
+    return k, None
+
+
+def _m_monthdate(s: Scanner, i: int) -> Atom | None:
+    """Dates with a month name, in any order: Jan 4 2019, 04th Jan, 2019/aug/01, May twenty
+    nine, the 9th of May, Oct/2, mar3, Sep-23-2020, 23/Sep/2020, 2020/23/Sep, March 2027."""
+    w = s.tok(i)
+    # ---- month first
+    mw = s.month_word(i)
+    if mw is not None:
+        j, m = mw
+        k = j
+        if s.tok(k) in ("/", "-", ".", ",") and (s.glued(k - 1) or s.tok(k) == "-"
+                                                 or s.tok(k) == ","):
+            k += 1
+        if s.tok(k) == "the":
+            k += 1
+        # month-year-day: September-2020-23
+        if k < s.n and s.isnum[k] and len(s.raw[k]) == 4 and s.tok(k + 1) in ("-", "/"):
+            r = s.day_number(k + 2)
+            y = int(s.raw[k])
+            if r is not None and 1000 <= y <= 2999:
+                return Atom(i, r[0], ymd=(y, m, r[1]))
+        is_may_lower = w == "may" and s.raw[i] == "may"
+        r = s.day_number(k, words=not is_may_lower)
+        if r is not None and not (k < s.n and s.isnum[k] and s.tok(r[0]) == ":"):
+            kk, d, _ordinal = r
+            # "Jan 4 12pm": the 12 would be an hour
+            if k < s.n and s.isnum[k] and s.meridiem(kk) is not None:
+                r = None
+            else:
+                ye, y = _year_after(s, kk)
+                if y is None:
+                    # the "-2020" in "Sep-23-2020"
+                    if s.tok(kk) in ("-", "/") and kk + 1 < s.n and s.isnum[kk + 1]:
+                        yy = s.year_digits(kk + 1, True)
+                        if yy is not None:
+                            ye, y = yy
+                return Atom(i, ye, ymd=(y, m, d))
+        # month year: "March 2027", "May 2027"
+        if k == j or s.tok(j) in (",",):
+            yr = s.year_digits(j if s.tok(j) != "," else j + 1, False)
+            if yr is not None:
+                return Atom(i, yr[0], month=m, year=yr[1])
+        a = Atom(i, j, month=m)
+        if w in WEAK_MONTHS or (s.raw[i][0].islower() and len(w) <= 4):
+            a.weak = True
+        return a
+    # ---- year first: 2019/aug/01, 2020/23/Sep, 2019-sep-1
+    if i < s.n and s.isnum[i] and len(s.raw[i]) == 4 and s.tok(i + 1) in ("/", "-", "."):
+        y = int(s.raw[i])
+        if not 1000 <= y <= 2999 or not s.number_start_ok(i):
+            return None
+        mw2 = s.month_word(i + 2)
+        if mw2 is not None:
+            j, m = mw2
+            if s.tok(j) in ("/", "-", "."):
+                r = s.day_number(j + 1)
+                if r is not None:
+                    return Atom(i, r[0], ymd=(y, m, r[1]))
+            return None
+        r = s.day_number(i + 2)
+        if r is not None and s.tok(r[0]) in ("/", "-", "."):
+            mw3 = s.month_word(r[0] + 1)
+            if mw3 is not None:
+                return Atom(i, mw3[0], ymd=(y, mw3[1], r[1]))
+        return None
+    # ---- day first: 04th Jan 2019, 1.Jun, 23/Sep/2020, the 9th of May, 23-2020-September
+    j = i
+    if w == "the":
+        j += 1
+    r = s.day_number(j, words=True)
+    if r is None:
+        return None
+    k, d, ordinal = r
+    if j < s.n and not s.isnum[j] and not ordinal and w != "the":
+        # a cardinal word before a month: "twenty five January" is fine, "one May" is not
+        if d < 13:
+            return None
+    if s.tok(k) == "day" and s.tok(k + 1) == "of":
+        k += 1
+    if s.tok(k) in ("/", "-", ".", "of") or (s.tok(k) == "," and False):
+        k += 1
+    # day-year-month: 23-2020-September
+    if k < s.n and s.isnum[k] and len(s.raw[k]) == 4 and s.tok(k + 1) in ("-", "/"):
+        mw4 = s.month_word(k + 2)
+        y = int(s.raw[k])
+        if mw4 is not None and 1000 <= y <= 2999:
+            return Atom(i, mw4[0], ymd=(y, mw4[1], d))
+        return None
+    if s.tok(k) == "." and k > j:
+        k += 1
+    mw5 = s.month_word(k)
+    if mw5 is None:
+        return None
+    kk, m = mw5
+    if s.tok(kk) in ("/", "-") and kk + 1 < s.n and s.isnum[kk + 1]:
+        yy = s.year_digits(kk + 1, True)
+        if yy is not None:
+            return Atom(i, yy[0], ymd=(yy[1], m, d))
+    ye, y = _year_after(s, kk)
+    return Atom(i, ye, ymd=(y, m, d))
+
+
+def _m_numeric_date(s: Scanner, i: int) -> Atom | None:
+    """Numeric dates: 2019-01-04, 4/1, 22/04, 1/1/2016, 13.5.2015, 16.12, 20161016, 11.9."""
+    if not s.number_start_ok(i):
+        return None
+    raw = s.raw[i]
+    if len(raw) == 8 and s.number_end_ok(i + 1):
+        y, m, d = int(raw[:4]), int(raw[4:6]), int(raw[6:])
+        if 1900 <= y <= 2100 and 1 <= m <= 12 and 1 <= d <= 31:
+            return Atom(i, i + 1, ymd=(y, m, d))
+        return None
+    sep = s.tok(i + 1)
+    if sep not in ("/", "-", "."):
+        # "2016 10 16"
+        if len(raw) == 4 and i + 2 < s.n and s.isnum[i + 1] and s.isnum[i + 2] \
+                and len(s.raw[i + 1]) <= 2 and len(s.raw[i + 2]) <= 2:
+            y, m, d = int(raw), int(s.raw[i + 1]), int(s.raw[i + 2])
+            if 1900 <= y <= 2100 and 1 <= m <= 12 and 1 <= d <= 31 and s.number_end_ok(i + 3):
+                return Atom(i, i + 3, ymd=(y, m, d))
+        return None
+    spaced_ok = sep == "."
+    if not s.glued(i) and not spaced_ok:
+        return None
+    p2 = i + 2
+    if p2 >= s.n or not s.isnum[p2] or (not s.glued(i + 1) and not spaced_ok):
+        return None
+    if not s.glued(i) or not s.glued(i + 1):
+        # spaced dots "26. 10.21" / "30 . 09 . 22" only in full day.month.year form
+        pass
+    raw2 = s.raw[p2]
+    k = p2 + 1
+    parts = [raw, raw2]
+    seps = [sep]
+    if s.tok(k) == sep and k + 1 < s.n and s.isnum[k + 1] and (
+            (s.glued(k - 1) and s.glued(k)) or spaced_ok):
+        parts.append(s.raw[k + 1])
+        seps.append(sep)
+        k += 2
+    elif s.tok(k) == "," and s.glued(k - 1) and k + 1 < s.n and s.isnum[k + 1] and s.glued(k):
+        # "08/12,2015"
+        parts.append(s.raw[k + 1])
+        k += 2
+    trailing_dot = False
+    if len(parts) == 2 and sep == "." and s.tok(k) == "." and s.glued(k - 1):
+        trailing_dot = True
+        # "11.9." German style; don't eat a sentence-ending dot of "v1.2."
+        k += 1
+    if not s.number_end_ok(k) and s.tok(k) not in ("-", ".", ","):
+        return None
+    if any(len(p) > 4 for p in parts):
+        return None
+    if len(parts) == 2 and not s.glued(i) and sep == ".":
+        return None
+    if len(parts) == 3:
+        a, b, c = parts
+        if len(a) == 4:
+            y, m, d = int(a), int(b), int(c)
+            if len(b) > 2 or len(c) > 2 or not (1 <= m <= 12 and 1 <= d <= 31):
+                return None
+            return Atom(i, k, ymd=(y, m, d))
+        if len(c) not in (2, 4) or len(a) > 2 or len(b) > 2:
+            return None
+        y = int(c) if len(c) == 4 else -int(c) - 1
+        x1, x2 = int(a), int(b)
+        return _dm_atom(i, k, x1, x2, y, day_first=sep == ".")
+    a, b = parts
+    if len(a) > 2 or len(b) > 2:
+        return None
+    x1, x2 = int(a), int(b)
+    # a dotted pair where a time is expected ("at 17.30", after a date) is a time
+    if sep == "." and not trailing_dot:
+        prev = s.prev_atom(i)
+        if _hour_context(s, i) or (prev is not None and prev.hm is None and (
+                prev.ymd is not None or prev.rel is not None)):
+            return None
+    if sep == "-" and s.tok(k) in UNITS:
+        return None  # "3-5 days"
+    if x1 == 24 and x2 == 7:
+        return None  # "24/7"
+    atom = _dm_atom(i, k, x1, x2, None, day_first=sep == ".")
+    if atom is not None and sep in (".", "-") and not trailing_dot:
+        # "2.5", "3-4": plain numbers unless they look like dd.mm or sit next to a date word
+        if not (len(a) == 2 and len(b) == 2) and sep == ".":
+            atom.weak = True
+        if sep == "-":
+            atom.weak = True
+    return atom
+
+
+def _dm_atom(i: int, k: int, x1: int, x2: int, y: int | None, day_first: bool) -> Atom | None:
+    md_ok = 1 <= x1 <= 12 and 1 <= x2 <= 31
+    dm_ok = 1 <= x2 <= 12 and 1 <= x1 <= 31
+    if not md_ok and not dm_ok:
+        return None
+    if day_first:
+        prim = (y, x2, x1) if dm_ok else (y, x1, x2)
+        alt = (y, x1, x2) if dm_ok and md_ok and x1 != x2 else None
+    else:
+        prim = (y, x1, x2) if md_ok else (y, x2, x1)
+        alt = (y, x2, x1) if dm_ok and md_ok and x1 != x2 else None
+    return Atom(i, k, ymd=prim, ymd_alt=alt)
+
+
+def _m_iso(s: Scanner, i: int) -> Atom | None:
+    """2016-12-16T12:23:59 as one date plus a time atom (the T part)."""
+    return None
+
+
+def _m_year(s: Scanner, i: int) -> Atom | None:
+    """A lone year ("in 2027", "by 2027"); weak: it needs a connector or a neighbour."""
+    if not s.number_start_ok(i) or len(s.raw[i]) != 4:
+        return None
+    y = int(s.raw[i])
+    if not 1900 <= y <= 2199 or not s.number_end_ok(i + 1):
+        return None
+    if s.tok(i + 1) in _NOT_TIME_AFTER:
+        return None
+    return Atom(i, i + 1, year=y, weak=True)
+
+
+def _m_weekday(s: Scanner, i: int) -> Atom | None:
+    """ "Friday", "this Friday", "next Fri", "last Wednesday", "Friday after next", "this
+    past Wednesday", "the following Friday", "second Saturday", "two Sundays from now"."""
+    j = i
+    w = s.tok(j)
+    mod: str | None = None
+    nth: int | None = None
+    count: int | None = None
+    if w == "the" and s.tok(j + 1) in ("following", "next", "coming"):
+        j += 1
+        w = s.tok(j)
+    if w == "this" and s.tok(j + 1) in ("past", "coming", "upcoming"):
+        mod = "past" if s.tok(j + 1) == "past" else "this"
+        j += 2
+    elif w in _WMODS:
+        mod = _WMODS[w]
+        j += 1
+    else:
+        o = s.ordinal_word(j)
+        if o is not None and o[1] <= 5 and s.tok(o[0]) in WEEKDAYS:
+            nth = o[1]
+            j = o[0]
+        elif j < s.n and s.isnum[j] and s.tok(j + 1) in ORDINAL_SUFFIXES and \
+                s.tok(j + 2) in WEEKDAYS and int(s.raw[j]) <= 5 and s.glued(j):
+            nth = int(s.raw[j])
+            j += 2
+        else:
+            c = s.word_number(j, 10) if j < s.n and not s.isnum[j] else (
+                (j + 1, int(s.raw[j])) if j < s.n and s.isnum[j] and len(s.raw[j]) <= 2
+                else None)
+            if c is not None and s.tok(c[0]) in WEEKDAYS:
+                k = c[0] + 1
+                if s.tok(k) == "from" and s.tok(k + 1) in ("now", "today"):
+                    return Atom(i, k + 2, wd=WEEKDAYS[s.tok(c[0])], count_wd=c[1])
+                if s.tok(k) in ("later", "after", "hence"):
+                    return Atom(i, k + 1, wd=WEEKDAYS[s.tok(c[0])], count_wd=c[1])
+                return None
+    t = s.tok(j)
+    if t not in WEEKDAYS:
+        return None
+    wd = WEEKDAYS[t]
+    k = j + 1
+    if s.tok(k) == "." and s.glued(j):
+        k += 1
+    if s.tok(k) == "after" and s.tok(k + 1) == "next":
+        mod = "after_next"
+        k += 2
+    weak = False
+    if t in WEAK_WEEKDAYS and mod is None and nth is None and s.raw[j][0].islower():
+        weak = True
+    if t.endswith("s") and t not in ("tues", "thurs", "weds"):
+        # "Mondays" is a recurrence ("on Mondays"); alone it is not a date
+        return None
+    # "Sunday Corp": a capitalised word after a weekday name makes it a name
+    if mod is None and nth is None and k < s.n and s.raw[k][0].isupper() and \
+            s.is_word(k) and s.low[k] not in MONTHS and s.low[k] not in WEEKDAYS and \
+            s.low[k] not in PARTS_OF_DAY and s.meridiem(k) is None and \
+            s.low[k] not in ("at", "on", "by", "of", "the", "next", "this", "at", "eod", "noon",
+                             "early", "late", "evening", "morning", "afternoon", "night",
+                             "tomorrow", "today"):
+        weak = True
+    return Atom(i, k, wd=wd, wmod=mod, nth=nth, count_wd=count, weak=weak)
+
+
+def _m_period(s: Scanner, i: int) -> Atom | None:
+    """ "this week", "next week", "end of month", "the week after next", "eow", "weekend",
+    "end of next quarter", "beginning of next month", "mid-month", "Q3", "end of March"."""
+    j = i
+    w = s.tok(j)
+    if w in ("eow", "eom", "eoq", "eoy"):
+        unit = {"eow": "week", "eom": "month", "eoq": "quarter", "eoy": "year"}[w]
+        return Atom(i, i + 1, period=(unit, 0, "end"))
+    if w == "q" and s.glued(i) and i + 1 < s.n and s.isnum[i + 1] and s.raw[i + 1] in "1234" \
+            and len(s.raw[i + 1]) == 1:
+        k = i + 2
+        q = int(s.raw[i + 1])
+        yr = s.year_digits(k, False)
+        a = Atom(i, k, quarter=q)
+        if yr is not None:
+            a.tj = yr[0]
+            a.year = yr[1]
+        return a
+    if w == "midweek" or (w == "mid" and s.tok(j + 1) == "-" and s.tok(j + 2) == "week"):
+        return Atom(i, j + 1 if w == "midweek" else j + 3, period=("week", 0, "mid"))
+    edge = "end"
+    has_edge = False
+    if w == "the":
+        j += 1
+        w = s.tok(j)
+    if w in _EDGE_WORDS and (w != "end" or s.tok(j + 1) in ("of", "this", "next", "the")) and \
+            w not in ("start",) or (w == "start" and s.tok(j + 1) == "of"):
+        edge = _EDGE_WORDS[w]
+        has_edge = True
+        j += 1
+        if s.tok(j) == "-":
+            j += 1
+        if s.tok(j) == "of":
+            j += 1
+        if s.tok(j) == "the":
+            j += 1
+        # "end of March", "end of 2027", "mid-March"
+        mw = s.month_word(j)
+        if mw is not None:
+            k, m = mw
+            a = Atom(i, k, month=m, medge=edge)
+            yr = s.year_digits(k, False)
+            if yr is not None:
+                a.tj, a.year = yr
+            return a
+        yr = s.year_digits(j, False)
+        if yr is not None:
+            return Atom(i, yr[0], year=yr[1], medge=edge)
+        if s.tok(j) == "q" and j + 1 < s.n and s.raw[j + 1] in "1234" and s.glued(j):
+            a = Atom(i, j + 2, quarter=int(s.raw[j + 1]))
+            yr = s.year_digits(j + 2, False)
+            if yr is not None:
+                a.tj, a.year = yr
+            return a
+        w = s.tok(j)
+    shift = 0
+    if w == "later" and s.tok(j + 1) == "this":
+        j += 1
+        w = s.tok(j)
+        edge, has_edge = "end", True
+    if w in _PERIOD_SHIFT:
+        shift = _PERIOD_SHIFT[w]
+        j += 1
+        if w == "the" and s.tok(j) in _PERIOD_SHIFT:
+            shift = _PERIOD_SHIFT[s.tok(j)]
+            j += 1
+    elif w == "the" and s.tok(j + 1) in ("following",):
+        shift = 1
+        j += 2
+    elif w == "the" and s.tok(j + 1) in _PERIOD_UNITS:
+        j += 1
+    u = s.tok(j)
+    if u == "weekend" or (u == "week" and s.tok(j + 1) == "-" and s.tok(j + 2) == "end"):
+        k = j + 1 if u == "weekend" else j + 3
+        if shift == 0 and not has_edge and s.tok(i) not in ("this", "the", "current"):
+            # bare "weekend" is fine; "weekends" handled by recurrence
+            pass
+        return Atom(i, k, period=("weekend", shift, "start"))
+    if u not in _PERIOD_UNITS:
+        return None
+    unit = _PERIOD_UNITS[u]
+    k = j + 1
+    if s.tok(k) == "after" and s.tok(k + 1) == "next" and unit in ("week", "month", "year"):
+        shift = 2
+        k += 2
+    explicit = w in _PERIOD_SHIFT or has_edge or s.tok(i) in _PERIOD_SHIFT or shift == 2
+    if not explicit:
+        return None
+    return Atom(i, k, period=(unit, shift, edge))
+
+
+def _m_offset(s: Scanner, i: int) -> Atom | None:
+    """ "in 3 days", "within 2 weeks", "after 4 days", "3 days ago", "2 hours from now",
+    "30 min later", "in three weeks' time", "two days after today", "2 weeks before <date>"."""
+    j = i
+    w = s.tok(j)
+    lead = None
+    if w in ("in", "within", "after"):
+        lead = w
+        j += 1
+        while s.tok(j) in _HEDGES and j < i + 4:
+            j += 1
+    elif w in ("about", "around", "approximately", "approx", "roughly", "nearly", "almost",
+               "over", "just"):
+        j += 1
+    r = s.duration(j)
+    if r is None:
+        if w in ("in", "after") and s.tok(j) in ("a", "an") and s.tok(j + 1) == "fortnight":
+            return Atom(i, j + 2, offset={"weeks": 2.0})
+        return None
+    k, dur = r
+    if s.tok(k) in ("'s", "'", "’") or (s.tok(k) in ("'", "’") and s.tok(k + 1) == "s"):
+        k += 2 if s.tok(k + 1) == "s" else 1
+    if s.tok(k) == "time" and lead == "in":
+        k += 1
+    t = s.tok(k)
+    if lead is not None:
+        if t in ("from", "after") and s.tok(k + 1) in ("now", "today"):
+            k += 2
+        return Atom(i, k, offset=dur, offset_sign=1)
+    if t in ("ago", "earlier", "back"):
+        return Atom(i, k + 1, offset=dur, offset_sign=-1)
+    if t in ("later", "hence", "afterwards", "onwards"):
+        return Atom(i, k + 1, offset=dur, offset_sign=1)
+    if t in ("from", "after", "before", "since"):
+        sign = -1 if t == "before" else 1
+        nxt = s.tok(k + 1)
+        if nxt == "now":
+            return Atom(i, k + 2, offset=dur, offset_sign=sign)
+        if nxt in _TODAY_WORDS:
+            a = Atom(i, k + 2, offset=dur, offset_sign=sign)
+            a.rel = _TODAY_WORDS[nxt]
+            a.anchored = True
+            return a
+        if t == "since":
+            return None
+        a = Atom(i, k + 1, offset=dur, offset_sign=sign, anchored=True)
+        return a
+    return None
+
+
+def _m_recurrence(s: Scanner, i: int) -> Atom | None:
+    """ "every day", "daily", "every weekday", "every Monday and Thursday", "every 2 weeks",
+    "biweekly", "every other week", "every month on the 1st", "monthly on the last day",
+    "on Mondays", "each morning"."""
+    j = i
+    w = s.tok(j)
+    rec: Rec | None = None
+    pod: str | None = None
+    if w in _FREQ_WORDS:
+        f, n = _FREQ_WORDS[w]
+        rec = Rec(f, n)
+        j += 1
+        if w == "quarterly":
+            rec = Rec("MONTHLY", 3)
+    elif w == "bi" and s.tok(j + 1) == "-" and s.tok(j + 2) in ("weekly", "monthly"):
+        rec = Rec("WEEKLY" if s.tok(j + 2) == "weekly" else "MONTHLY", 2)
+        j += 3
+    elif w in ("every", "each", "evry"):
+        j += 1
+        interval = 1
+        if s.tok(j) == "other":
+            interval = 2
+            j += 1
+        elif j < s.n and s.isnum[j] and len(s.raw[j]) <= 3:
+            interval = int(s.raw[j])
+            j += 1
+        else:
+            c = s.word_number(j, 99)
+            if c is not None and c[1] >= 2:
+                j, interval = c
+            elif s.tok(j) in ("second",):
+                interval = 2
+                j += 1
+        u = s.tok(j)
+        days: list[int] = []
+        if u in ("weekday", "workday", "weekdays", "workdays") or (
+                u in WORKDAY_ADJ and s.tok(j + 1) == "day"):
+            rec = Rec("WEEKLY", 1, (0, 1, 2, 3, 4))
+            j += 2 if u in WORKDAY_ADJ else 1
+        elif u in ("weekend", "weekends"):
+            rec = Rec("WEEKLY", interval, (5, 6))
+            j += 1
+        elif u in WEEKDAYS:
+            while s.tok(j) in WEEKDAYS:
+                days.append(WEEKDAYS[s.tok(j)])
+                j += 1
+                if s.tok(j) in (",", "and", "&", "/") and s.tok(j + 1) in WEEKDAYS:
+                    j += 1
+                elif s.tok(j) == "," and s.tok(j + 1) == "and" and s.tok(j + 2) in WEEKDAYS:
+                    j += 2
+            rec = Rec("WEEKLY", interval, tuple(sorted(set(days))))
+        elif u in _FREQ_UNITS:
+            f = _FREQ_UNITS[u]
+            if u in ("quarter", "quarters"):
+                interval *= 3
+            if u == "fortnight":
+                interval *= 2
+            rec = Rec(f, interval)
+            if u in ("morning", "evening", "afternoon", "night"):
+                pod = u
+            j += 1
+        elif u in ("mon", "tue"):
+            return None
+        else:
+            # "every 1st of the month", "every last day of the month"
+            return None
+        if rec is None:
+            return None
+    elif w == "on" and s.tok(j + 1) in WEEKDAYS and s.tok(j + 1).endswith("s") and \
+            s.tok(j + 1) not in ("tues", "thurs", "weds"):
+        j += 1
+        days = []
+        while s.tok(j) in WEEKDAYS and s.tok(j).endswith("s"):
+            days.append(WEEKDAYS[s.tok(j)])
+            j += 1
+            if s.tok(j) in (",", "and", "&", "/") and s.tok(j + 1) in WEEKDAYS:
+                j += 1
+        rec = Rec("WEEKLY", 1, tuple(sorted(set(days))))
+    else:
+        return None
+    # trailing details: "on Monday", "on the 1st", "on the last day", "at the end of the month"
+    k = j
+    if rec.freq == "WEEKLY" and not rec.byday:
+        kk = k
+        if s.tok(kk) == "on":
+            kk += 1
+        days2: list[int] = []
+        while s.tok(kk) in WEEKDAYS:
+            days2.append(WEEKDAYS[s.tok(kk)])
+            kk += 1
+            if s.tok(kk) in (",", "and", "&") and s.tok(kk + 1) in WEEKDAYS:
+                kk += 1
+        if days2:
+            rec.byday = tuple(sorted(set(days2)))
+            k = kk
+    if rec.freq == "MONTHLY":
+        kk = k
+        if s.tok(kk) in ("on", "at", ","):
+            kk += 1
+        if s.tok(kk) == "the":
+            kk += 1
+        if s.tok(kk) == "last" and s.tok(kk + 1) == "day":
+            rec.bymonthday = -1
+            k = kk + 2
+        elif s.tok(kk) == "end" and (s.tok(kk + 1) == "of" or s.boundary(kk + 1)):
+            rec.bymonthday = -1
+            k = kk + 1
+            if s.tok(k) == "of" and s.tok(k + 1) in ("the", "month"):
+                k += 2 if s.tok(k + 1) == "the" else 1
+                if s.tok(k) == "month":
+                    k += 1
+        else:
+            r = s.day_number(kk)
+            if r is not None and (r[2] or s.tok(kk - 1) == "the"):
+                rec.bymonthday = r[1]
+                k = r[0]
+                if s.tok(k) == "day":
+                    k += 1
+    a = Atom(i, k, rec=rec)
+    if pod is not None:
+        a.pod = pod
+    return a
+
+
+def _m_monthly_prefix(s: Scanner, i: int) -> Atom | None:
+    """ "the 1st of every month", "on the last day of each month", "the 15th of each month"."""
+    j = i
+    if s.tok(j) == "on":
+        j += 1
+    if s.tok(j) == "the":
+        j += 1
+    md: int | None = None
+    if s.tok(j) == "last" and s.tok(j + 1) == "day":
+        md = -1
+        j += 2
+    elif s.tok(j) == "end":
+        md = -1
+        j += 1
+    else:
+        r = s.day_number(j)
+        if r is None:
+            return None
+        j, md = r[0], r[1]
+        if s.tok(j) == "day":
+            j += 1
+    if s.tok(j) != "of" or s.tok(j + 1) not in ("every", "each") or s.tok(j + 2) != "month":
+        return None
+    return Atom(i, j + 3, rec=Rec("MONTHLY", 1, (), md))
+
+
+_NUM_MATCHERS: Final[tuple[Callable[[Scanner, int], Atom | None], ...]] = (
+    _m_time_num, _m_numeric_date, _m_monthdate, _m_offset, _m_ordinal_day, _m_past_to,
+    _m_year, _m_weekday, _m_period,
+)
+_ORDINAL_MATCHERS: Final[tuple[Callable[[Scanner, int], Atom | None], ...]] = (
+    _m_monthdate, _m_weekday,
+)
+
+
+def _build_dispatch() -> dict[str, tuple[Callable[[Scanner, int], Atom | None], ...]]:
+    table: dict[str, list[Callable[[Scanner, int], Atom | None]]] = {}
+
+    def add(words: object, *fns: Callable[[Scanner, int], Atom | None]) -> None:
+        assert isinstance(words, (list, tuple, set, frozenset, dict))
+        for wd in words:
+            lst = table.setdefault(str(wd), [])
+            for f in fns:
+                if f not in lst:
+                    lst.append(f)
+
+    add(list(_TODAY_WORDS) + ["tonight", "tonite", "2moro", "right", "just"], _m_relday)
+    add(["the"], _m_relday, _m_eod, _m_ordinal_day, _m_monthdate, _m_period, _m_weekday,
+        _m_monthly_prefix)
+    add(["next"], _m_relday, _m_weekday, _m_period)
+    add(["this"], _m_relday, _m_weekday, _m_period)
+    add(["last"], _m_relday, _m_weekday, _m_period)
+    add(["day"], _m_relday)
+    add(["eod", "cob", "eob", "close", "end"], _m_eod)
+    add(["end", "beginning", "start", "middle", "mid", "early", "late", "eow", "eom", "eoq",
+         "eoy", "q", "midweek", "later", "current", "weekend", "coming", "following",
+         "previous", "prev", "past"], _m_period)
+    add(["early", "late", "mid"], _m_pod)
+    add(list(PARTS_OF_DAY) + ["in", "at", "around", "about"], _m_pod)
+    add(list(MONTHS), _m_monthdate)
+    add(list(WEEKDAYS) + list(_WMODS), _m_weekday)
+    add(["in", "within", "after", "about", "around", "approximately", "approx", "roughly",
+         "nearly", "almost", "over", "just", "a", "an", "few", "couple", "several", "half",
+         *UNITS_WORDS, *TENS_WORDS], _m_offset)
+    add(list(UNITS_WORDS) + list(TENS_WORDS), _m_time_words, _m_past_to, _m_monthdate,
+        _m_weekday)
+    add(["a", "quarter", "half"], _m_past_to)
+    add(list(ORDINAL_UNITS) + list(ORDINAL_TENS), _m_monthdate, _m_weekday)
+    add(list(_FREQ_WORDS) + ["every", "each", "evry", "bi", "on"], _m_recurrence)
+    add(["on"], _m_ordinal_day, _m_monthly_prefix)
+    return {k: tuple(v) for k, v in table.items()}
+
+
+_WORD_DISPATCH: Final = _build_dispatch()
+
+__all__ = ["NUMBER_WORDS", "Atom", "Duration", "Rec", "Scanner", "words_to_int"]
