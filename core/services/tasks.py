@@ -124,6 +124,9 @@ def _bump(ctx: Ctx, task: Task, expected_version: int | None = None) -> None:
         sa.update(Task)
         .where(col(Task.id) == task.id, col(Task.version) == task.version)
         .values(version=task.version + 1, updated_at=ctx.now)
+        # The ORM would otherwise copy the new version onto `task` and the `+= 1` below would
+        # bump it a second time: versions would jump by two and `expected_version` break.
+        .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 1) != 1:
         raise Conflict(f"{task.key} was changed by someone else at the same time; retry")
