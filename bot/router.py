@@ -40,6 +40,7 @@ log = structlog.get_logger(__name__)
 
 MAX_TEXT = 4000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+TASK_REF = re.compile(r"^(?:#?\d{1,9}|[A-Za-z][A-Za-z0-9]{1,9}-\d{1,9})$")
 _PREFIX = re.compile(r"^\s*/?pm(?:\s+|$)", re.IGNORECASE)
 
 
@@ -120,6 +121,7 @@ class Command:
     summary_zh: str
     handler: Handler
     group: str = "tasks"
+    takes_task: bool = False
 
 
 COMMANDS: dict[str, Command] = {}
@@ -134,11 +136,16 @@ def command(
     summary: str,
     summary_zh: str,
     group: str = "tasks",
+    takes_task: bool = False,
 ) -> Callable[[Handler], Handler]:
-    """Register a command handler under its name and aliases."""
+    """Register a command handler under its name and aliases.
+
+    `takes_task=True` marks a command whose first argument is a task key: when it is not one
+    (`完成 季度报告`), the message is natural language rather than a malformed command.
+    """
 
     def register(handler: Handler) -> Handler:
-        cmd = Command(name, aliases, usage, summary, summary_zh, handler, group)
+        cmd = Command(name, aliases, usage, summary, summary_zh, handler, group, takes_task)
         COMMANDS[name] = cmd
         for key in (name, *aliases):
             _BY_ALIAS[key.lower()] = cmd
@@ -304,9 +311,12 @@ class Router:
         cmd = lookup(word)
         if cmd is not None:
             try:
+                if cmd.takes_task and req.args and not TASK_REF.match(req.args[0]):
+                    raise NotACommand
                 return cmd.handler(req)
             except NotACommand:
-                pass
+                if prefixed or self.natural_language is None:
+                    raise usage_error(req, cmd.name) from None
         elif prefixed or (word.isascii() and word.isalpha() and not rest and suggest(word)):
             guess = suggest(word)
             if guess and (prefixed or self.natural_language is None):

@@ -168,6 +168,7 @@ def list_command(req: Request) -> Reply:
     usage="show TASK",
     summary="show a task with its subtasks, dependencies and comments",
     summary_zh="查看任务详情",
+    takes_task=True,
 )
 def show_command(req: Request) -> Reply:
     """Show one task."""
@@ -187,6 +188,7 @@ def show_command(req: Request) -> Reply:
     usage="assign TASK @user [@user ...]",
     summary="give a task to someone",
     summary_zh="把任务指派给某人",
+    takes_task=True,
 )
 def assign_command(req: Request) -> Reply:
     """Reassign a task."""
@@ -210,6 +212,7 @@ def assign_command(req: Request) -> Reply:
     usage="done TASK",
     summary="mark a task done",
     summary_zh="标记任务完成",
+    takes_task=True,
 )
 def done_command(req: Request) -> Reply:
     """Complete a task."""
@@ -225,6 +228,7 @@ def done_command(req: Request) -> Reply:
     usage="reopen TASK",
     summary="reopen a done or cancelled task",
     summary_zh="重新打开已完成或已取消的任务",
+    takes_task=True,
 )
 def reopen_command(req: Request) -> Reply:
     """Reopen a task."""
@@ -238,6 +242,7 @@ def reopen_command(req: Request) -> Reply:
     usage="status TASK todo|doing|blocked|done|cancelled",
     summary="move a task to another status",
     summary_zh="修改任务状态",
+    takes_task=True,
 )
 def status_command(req: Request) -> Reply:
     """Change a task's status."""
@@ -260,6 +265,7 @@ def status_command(req: Request) -> Reply:
     usage="due TASK DATE|none",
     summary="set or clear a task's due date (2026-12-01, 12/1 15:00, tomorrow 3pm, 下周五)",
     summary_zh="设置或清除截止时间（2026-12-01、明天下午3点、下周五）",
+    takes_task=True,
 )
 def due_command(req: Request) -> Reply:
     """Set a task's due."""
@@ -284,6 +290,7 @@ def due_command(req: Request) -> Reply:
     usage="priority TASK 1-4",
     summary="set a task's priority (1 highest)",
     summary_zh="设置优先级（1 最高）",
+    takes_task=True,
 )
 def priority_command(req: Request) -> Reply:
     """Set a task's priority."""
@@ -304,6 +311,7 @@ def priority_command(req: Request) -> Reply:
     usage="comment TASK TEXT",
     summary="comment on a task",
     summary_zh="评论任务",
+    takes_task=True,
 )
 def comment_command(req: Request) -> Reply:
     """Add a comment."""
@@ -320,6 +328,7 @@ def comment_command(req: Request) -> Reply:
     usage="log TASK 2h [note]",
     summary="log time spent on a task (30m, 2h, 1.5h, 1d)",
     summary_zh="记录工时（30m、2h、1.5h、1d）",
+    takes_task=True,
 )
 def log_command(req: Request) -> Reply:
     """Log work."""
@@ -349,6 +358,7 @@ def log_command(req: Request) -> Reply:
     summary="add a subtask (work breakdown of any depth)",
     summary_zh="添加子任务（任意层级的工作分解）",
     group="plan",
+    takes_task=True,
 )
 def sub_command(req: Request) -> Reply:
     """Create a subtask."""
@@ -376,6 +386,7 @@ def sub_command(req: Request) -> Reply:
     summary="make a task wait for another (finish-to-start by default, lag in working days)",
     summary_zh="设置任务依赖（默认完成-开始，延迟按工作日计）",
     group="plan",
+    takes_task=True,
 )
 def depend_command(req: Request) -> Reply:
     """Add a dependency."""
@@ -413,6 +424,7 @@ def depend_command(req: Request) -> Reply:
     usage="delete TASK",
     summary="delete a task (managers and admins)",
     summary_zh="删除任务（项目经理和管理员）",
+    takes_task=True,
 )
 def delete_command(req: Request) -> Reply:
     """Delete a task."""
@@ -426,6 +438,7 @@ def delete_command(req: Request) -> Reply:
     usage="history TASK",
     summary="every change to a task: who, when, what",
     summary_zh="任务的变更记录：谁、何时、改了什么",
+    takes_task=True,
 )
 def history_command(req: Request) -> Reply:
     """Show a task's audit trail."""
@@ -456,6 +469,7 @@ def history_command(req: Request) -> Reply:
     usage="undo TASK",
     summary="take back a task you just created",
     summary_zh="撤销刚创建的任务",
+    takes_task=True,
 )
 def undo_command(req: Request) -> Reply:
     """Undo a task creation."""
