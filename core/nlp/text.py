@@ -86,8 +86,8 @@ def cn_to_int(token: str) -> int | None:
         rest = token[1:]
         if not rest:
             return base
-        digit = _CN_DIGITS.get(rest)
-        return None if digit is None else base + digit
+        last = _CN_DIGITS.get(rest)
+        return None if last is None else base + last
     if all(ch in _CN_DIGITS for ch in token):
         if len(token) == 1:
             return _CN_DIGITS[token]

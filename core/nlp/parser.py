@@ -1,0 +1,467 @@
+"""The rule parser: one chat message in, one `ParseResult` out (nl-contract.md).
+
+Each recognised token (mention, #project, task ref, estimate, shift, priority, date) is found
+in a normalised copy of the text and blanked out of a working copy, so later patterns never
+see it and the title is simply what is left, cut from the text as the user wrote it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, tzinfo
+from typing import Final
+
+from core.calendar import WeekdayCalendar, WorkCalendar
+from core.nlp.schema import Intent, ParseResult, Shift, ShiftUnit
+from core.nlp.text import cn_to_int, has_cjk, normalize
+from core.nlp.time_zh import find_times_zh
+from core.nlp.timeexpr import find_times
+
+MAX_CHARS: Final = 4000
+
+_I: Final = re.IGNORECASE
+_DELIM: Final = r"\s@#<>,，。.!！?？:：;；、()（）\[\]【】\"'“”‘’《》|"
+
+_SLACK_MENTION: Final = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
+_MENTION: Final = re.compile(rf"(?<![\w.])[@＠]([^{_DELIM}]+)")
+_TAG: Final = re.compile(rf"(?<![\w&#])#(?![\d]+(?![^{_DELIM}]))([^{_DELIM}]+)#?")
+_KEY_REF: Final = re.compile(r"(?<![\w-])([A-Za-z][A-Za-z0-9]{1,9}-\d+)(?![\w-])")
+_NUM_REF: Final = re.compile(r"(?:(?<![\w#])#|(?:任务|task|issue|ticket)\s*#?\s*)(\d+)(?![\w])", _I)
+
+_EN_NUM: Final = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+                  "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11,
+                  "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "half": 0}
+_EN_NUM_P: Final = r"\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|half"
+_ZH_NUM_P: Final = r"\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百廿半]+"
+
+_MINUTES: Final = {"minute": 1, "hour": 60, "day": 480, "week": 2400, "month": 9600}
+_ZH_UNIT: Final = {"分钟": "minute", "分": "minute", "min": "minute", "m": "minute", "小时": "hour",
+                   "钟头": "hour", "个钟": "hour", "h": "hour", "天": "day", "日": "day",
+                   "人天": "day", "人日": "day", "工作日": "workday", "d": "day", "周": "week",
+                   "星期": "week", "礼拜": "week", "w": "week", "月": "month"}
+
+_ZH_ESTIMATE: Final = re.compile(
+    rf"(?:预计|预估|估计|估时|估算|耗时|工时|工作量|用时|约需|需时)\s*[:：=]?\s*(?:约|大约|大概)?\s*"
+    rf"(?:(?P<halfday>半天)|(?P<n>{_ZH_NUM_P})\s*(?P<half1>个半)?\s*个?\s*"
+    r"(?P<u>分钟|小时|钟头|人天|人日|工作日|天|日|周|星期|礼拜|月|min|h|d|w|m)(?P<half2>半)?)",
+    _I,
+)
+_EN_ESTIMATE: Final = re.compile(
+    rf"(?:~|≈|(?<![A-Za-z])(?:est(?:imate[ds]?)?\.?\s*[:=]?|estimated\s+(?:at\s+)?|takes?\s+(?:about\s+)?"
+    rf"|for\s+(?:about\s+)?))\s*(?P<n>{_EN_NUM_P})\s*[- ]?"
+    r"(?P<u>minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w)(?![A-Za-z])",
+    _I,
+)
+_EN_UNIT: Final = {"m": "minute", "min": "minute", "mins": "minute", "minute": "minute",
+                   "minutes": "minute", "h": "hour", "hr": "hour", "hrs": "hour", "hour": "hour",
+                   "hours": "hour", "d": "day", "day": "day", "days": "day", "w": "week",
+                   "wk": "week", "wks": "week", "week": "week", "weeks": "week"}
+
+_ZH_SHIFT: Final = re.compile(
+    r"(?P<verb>往后推迟|往后推|向后推|往后挪|往后延|推迟|延后|延期|顺延|推后|后延|延迟|挪后|后推|推|提前)了?\s*"
+    rf"(?P<n>{_ZH_NUM_P})\s*个?\s*(?P<u>分钟|小时|钟头|工作日|天|日|周|星期|礼拜|月)"
+)
+_EN_SHIFT: Final = re.compile(
+    r"(?P<verb>postpone|push(?:\s+(?:it\s+)?(?:back|out))?|delay|defer|move(?:\s+(?:it\s+)?(?:back|out))?"
+    r"|bump|slip|extend|pull\s+in|bring\s+forward)(?:\s+[^\s]+){0,3}?\s+(?:by\s+)?"
+    rf"(?P<n>{_EN_NUM_P})\s*(?P<u>(?:business|working|work)\s*days?|minutes?|mins?|hours?|hrs?"
+    r"|days?|weeks?|wks?|months?)(?![A-Za-z])",
+    _I,
+)
+
+_PRIORITY_RULES: Final[list[tuple[re.Pattern[str], int]]] = [
+    (re.compile(r"(?<![\w])p([1-4])(?![\w])", _I), 0),
+    (re.compile(r"(?:priority|prio|优先级)\s*[:：=]?\s*(?:p)?(?P<v>[1-4]|urgent|high|medium|low|紧急|高|中|低)",
+                _I), -1),
+    (re.compile(rf"(?:(?<=[{_DELIM}])|^)(?:非常紧急|十万火急|紧急|加急|特急|很急|急急|急|urgent|asap|critical|blocker)"
+                rf"(?=[{_DELIM}]|$)", _I), 1),
+    (re.compile(rf"(?:(?<=[{_DELIM}])|^)(?:非常重要|很重要|重要|高优先级|高优|优先级高|高|high\s+priority|high-priority|important)"
+                rf"(?=[{_DELIM}]|$)", _I), 2),
+    (re.compile(rf"(?:(?<=[{_DELIM}])|^)(?:中优先级|优先级中|中优|中等|中|medium\s+priority|medium)"
+                rf"(?=[{_DELIM}]|$)", _I), 3),
+    (re.compile(rf"(?:(?<=[{_DELIM}])|^)(?:低优先级|优先级低|低优|不急|低|low\s+priority|low-priority|low)"
+                rf"(?=[{_DELIM}]|$)", _I), 4),
+    (re.compile(r"(?:(?<=\s)|^)(?P<bang>!{1,3})(?=\s|$)|(?<=\S)(?P<tail>!{2,3})(?=\s*$)"), -2),
+]
+_PRIORITY_WORDS: Final = {"urgent": 1, "紧急": 1, "high": 2, "高": 2, "medium": 3, "中": 3,
+                          "low": 4, "低": 4}
+# English level words are ordinary words too ("high availability"); trust them only at the end.
+_EN_LEVEL_WORD: Final = re.compile(r"^(?:high|medium|low|important|critical)$", _I)
+
+_COMPLETE: Final = re.compile(
+    r"(?:已经?|都)?(?:完成|做完|搞定|弄完|弄好|做好|解决|关闭|关掉|完工|完结|修复|修好)(?:了|啦|喽)"
+    r"|已经?(?:完成|搞定|解决|关闭|修复|上线|处理)|(?:标记|标为|设为)(?:为)?(?:已)?完成"
+    r"|^\s*(?:完成|关闭|搞定|结束)\s|(?<![A-Za-z])(?:done|finished|completed|complete|closed|close|resolved"
+    r"|resolve|fixed|finish)(?![A-Za-z])",
+    _I,
+)
+_COMPLETE_TAIL: Final = re.compile(
+    r"(?:(?:已经?|都)?(?:完成|做完|搞定|弄完|弄好|做好|解决|关闭|完工|修复|修好)(?:了|啦|喽)|已经?(?:完成|搞定|解决|关闭|修复)"
+    r"|(?<![A-Za-z])(?:is\s+)?(?:done|finished|completed|closed|resolved|fixed))[\s.!。！~]*$",
+    _I,
+)
+_REASSIGN: Final = re.compile(
+    r"交给|转给|分配给|指派给|移交给?|转交给?|改派给?|改给|分给|派给|改由|换成|换给|指给"
+    r"|(?<![A-Za-z])(?:re-?assign(?:ed)?|assign(?:ed)?|hand(?:\s+\w+)?\s+(?:over\s+)?to|give\s+\S+\s+to"
+    r"|transfer)(?![A-Za-z])",
+    _I,
+)
+_POSTPONE: Final = re.compile(
+    r"推迟|延期|延后|顺延|改到|挪到|推到|改期|延到|改成|(?<![A-Za-z])(?:push(?:ed)?|postpone[d]?|move[d]?"
+    r"|reschedule[d]?|delay(?:ed)?|defer(?:red)?|bump(?:ed)?)(?![A-Za-z])",
+    _I,
+)
+_QUERY_LEAD: Final = re.compile(
+    r"^\s*(?:what(?:'s|s| is| are)?|which|show(?:\s+me)?|list|how\s+many|any|do\s+i\s+have|where|who"
+    r"|查看|查询|查一下|查下|列出|列一下|显示|看看|看一下|我的任务|我有哪些|有哪些|哪些)(?![A-Za-z])",
+    _I,
+)
+_QUERY_ANY: Final = re.compile(r"哪些|多少|几个任务|几项|有没有.*任务|什么任务|进度如何|进展如何|怎么样了")
+_QUESTION_END: Final = re.compile(r"(?:[?？]|吗|呢)\s*$")
+_REQUEST_LEAD: Final = re.compile(
+    r"^\s*(?:(?:can|could|would|will)\s+(?:you|someone|u)|pls|please|能不能|能否|可以|可否|麻烦|请|帮忙|帮我)",
+    _I,
+)
+_GREETING: Final = re.compile(
+    r"^\s*(?:hi|hello|hey|thanks?|thank\s+you|thx|ok(?:ay)?|yes|no|lol|good\s+(?:morning|night)"
+    r"|你好|您好|大家好|谢谢|多谢|好的|好|收到|嗯+|哈+|ok了)[\s.!。！~]*$",
+    _I,
+)
+
+_WRAPPER: Final = re.compile(
+    r"\s*(?:todo|to-do|task|reminder|待办|任务|备忘)\s*[:：]\s*"
+    r"|\s*(?:remind\s+(?:me|us|everyone|him|her|them)?\s*(?:to\s+)?|remind(?=\s*$))"
+    r"|\s*(?:please|pls|plz|kindly|can\s+you|could\s+you|would\s+you|can\s+someone)(?![A-Za-z])\s*"
+    r"|\s*(?:请你|请您|请|麻烦你|麻烦您|麻烦|帮忙|帮我|提醒一下|提醒我|提醒大家|提醒|记得|别忘了|记住)\s*"
+    r"|\s*(?:让|叫|由)(?=\s)\s*|\s*[,，:：\-—]+\s*",
+    _I,
+)
+_TRIM: Final = " \t\r\n,.;:!?，。；：！？、~～-—…|"
+_DATEISH: Final = re.compile(
+    r"\d+\s*(?:月|号|日|点|时|am|pm)|[周星礼][期拜]?[一二三四五六日天]|明天|后天|下周|tomorrow|tonight|next\s+\w+"
+    r"|(?<![A-Za-z])(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*day(?![A-Za-z])",
+    _I,
+)
+
+
+@dataclass(slots=True)
+class _Work:
+    """The normalised text, a working copy with consumed parts blanked, and what was consumed."""
+
+    norm: str
+    chars: list[str]
+    taken: bytearray = field(default_factory=bytearray)
+
+    @classmethod
+    def of(cls, norm: str) -> _Work:
+        return cls(norm, list(norm), bytearray(len(norm)))
+
+    def text(self) -> str:
+        return "".join(self.chars)
+
+    def take(self, start: int, end: int) -> None:
+        for i in range(start, end):
+            self.taken[i] = 1
+            self.chars[i] = " "
+
+
+def _number(raw: str) -> float | None:
+    word = raw.strip().lower()
+    if word in {"half", "半"}:
+        return 0.5
+    if word in _EN_NUM:
+        return float(_EN_NUM[word])
+    try:
+        return float(word)
+    except ValueError:
+        value = cn_to_int(word)
+        return None if value is None else float(value)
+
+
+def _mentions(work: _Work, now: datetime, calendar: WorkCalendar) -> list[str]:
+    found: list[tuple[int, str]] = []
+    text = work.text()
+    for m in _SLACK_MENTION.finditer(text):
+        found.append((m.start(), m.group(1)))
+        work.take(m.start(), m.end())
+    text = work.text()
+    for m in _MENTION.finditer(text):
+        handle, end = m.group(1), m.end()
+        if has_cjk(handle) and len(handle) > 2:
+            # DingTalk names often run straight into the message (`@张三明天交`): cut at a date.
+            spans = find_times_zh(handle, now, calendar)
+            cut = min((s.start for s in spans if s.start > 0), default=len(handle))
+            handle, end = handle[:cut], m.start(1) + cut
+        found.append((m.start(), handle))
+        work.take(m.start(), end)
+    seen: list[str] = []
+    for _, handle in sorted(found):
+        if handle not in seen:
+            seen.append(handle)
+    return seen
+
+
+def _tags(work: _Work) -> list[str]:
+    names: list[str] = []
+    for m in _TAG.finditer(work.text()):
+        name = m.group(1).rstrip(".。")
+        if name and name not in names:
+            names.append(name)
+        work.take(m.start(), m.end())
+    return names
+
+
+def _task_ref(work: _Work) -> tuple[str | None, tuple[int, int] | None]:
+    text = work.text()
+    m = _KEY_REF.search(text)
+    if m is not None:
+        return m.group(1).upper(), m.span()
+    m = _NUM_REF.search(text)
+    if m is not None:
+        return m.group(1), m.span()
+    return None, None
+
+
+def _estimate(work: _Work) -> int | None:
+    text = work.text()
+    m = _ZH_ESTIMATE.search(text)
+    minutes: float | None = None
+    if m is not None:
+        if m["halfday"]:
+            minutes = 240
+        else:
+            amount = _number(m["n"])
+            unit = _ZH_UNIT.get(m["u"].lower(), "hour")
+            if amount is not None:
+                if m["half1"] or m["half2"]:
+                    amount += 0.5
+                minutes = amount * _MINUTES["day" if unit == "workday" else unit]
+    else:
+        m = _EN_ESTIMATE.search(text)
+        if m is not None:
+            amount = _number(m["n"])
+            if amount is not None:
+                minutes = amount * _MINUTES[_EN_UNIT.get(m["u"].lower(), "hour")]
+    if m is None or minutes is None:
+        return None
+    work.take(m.start(), m.end())
+    return round(minutes)
+
+
+def _shift(work: _Work) -> Shift | None:
+    text = work.text()
+    m = _ZH_SHIFT.search(text) or _EN_SHIFT.search(text)
+    if m is None:
+        return None
+    amount = _number(m["n"])
+    if amount is None or amount != int(amount) or amount <= 0:
+        return None
+    raw = m["u"].lower()
+    unit: ShiftUnit
+    if "工作日" in raw or "business" in raw or "work" in raw:
+        unit = "workday"
+    elif raw.startswith(("分", "min")):
+        unit = "minute"
+    elif raw.startswith(("小时", "钟头", "h")):
+        unit = "hour"
+    elif raw.startswith(("周", "星期", "礼拜", "w")):
+        unit = "week"
+    elif raw.startswith(("月", "month")):
+        unit = "month"
+    else:
+        unit = "day"
+    sign = -1 if m["verb"].lower() in {"提前", "pull in", "bring forward"} else 1
+    work.take(m.start(), m.end())
+    return Shift(amount=sign * int(amount), unit=unit)
+
+
+def _priority(work: _Work) -> int | None:
+    best: int | None = None
+    for pattern, level in _PRIORITY_RULES:
+        for m in pattern.finditer(work.text()):
+            word = m.group(0).strip()
+            if level == 0:
+                value = int(m.group(1))
+            elif level == -1:
+                raw = m["v"].lower()
+                value = int(raw) if raw.isdigit() else _PRIORITY_WORDS[raw]
+            elif level == -2:
+                bangs = m["bang"] or m["tail"] or ""
+                value = 4 - len(bangs)
+            else:
+                if _EN_LEVEL_WORD.match(word) and work.text()[m.end():].strip():
+                    continue
+                value = level
+            best = value if best is None else min(best, value)
+            work.take(m.start(), m.end())
+    return best
+
+
+def _strip_wrappers(work: _Work) -> None:
+    text = work.text()
+    pos = len(text) - len(text.lstrip())
+    while pos < len(text):
+        m = _WRAPPER.match(text, pos)
+        if m is None or m.end() == pos:
+            break
+        work.take(m.start(), m.end())
+        text = work.text()
+        pos = m.end()
+        pos += len(text[pos:]) - len(text[pos:].lstrip())
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
+
+
+def _title(work: _Work, original: str, offsets: list[int]) -> str:
+    """What is left, cut from the original text; removed parts become at most one space."""
+    pieces: list[str] = []
+    run: list[str] = []
+    for i, taken in enumerate(work.taken):
+        if taken:
+            if run:
+                pieces.append("".join(run))
+                run = []
+            continue
+        run.append(original[offsets[i]])
+    if run:
+        pieces.append("".join(run))
+    out = ""
+    for piece in pieces:
+        piece = re.sub(r"\s+", " ", piece)
+        if not piece.strip():
+            if out and not out.endswith(" "):
+                out += " "
+            continue
+        if out.endswith(" "):
+            left, right = out.rstrip()[-1:], piece.lstrip()[:1]
+            if left and right and (_is_cjk(left) or _is_cjk(right)) and not piece.startswith(" "):
+                out = out.rstrip()
+        out += piece
+    return out.strip(_TRIM).strip()
+
+
+def _format(value: date | datetime | None, tz: tzinfo) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(tz).isoformat(timespec="seconds")
+    return value.isoformat()
+
+
+def _decide_intent(norm: str, task_ref: str | None, shift: Shift | None,
+                   has_due: bool) -> tuple[Intent, float]:
+    stripped = norm.strip()
+    if task_ref is not None:
+        if shift is not None or (_POSTPONE.search(norm) and has_due):
+            return "postpone", 0.9
+        if _REASSIGN.search(norm):
+            return "reassign", 0.9
+        if _COMPLETE.search(norm):
+            return "complete", 0.9
+    if shift is not None:
+        return "postpone", 0.7
+    if _QUERY_LEAD.search(stripped) or _QUERY_ANY.search(stripped):
+        return "query", 0.85
+    if _QUESTION_END.search(stripped) and not _REQUEST_LEAD.search(stripped):
+        return "query", 0.6
+    if _COMPLETE_TAIL.search(stripped) and not has_due:
+        return "complete", 0.65
+    return "create", 0.6
+
+
+def parse(text: str, now: datetime, tz: tzinfo | None = None,
+          calendar: WorkCalendar | None = None, workday_end: time = time(18, 0)) -> ParseResult:
+    """Parse one message with the rules; see `core.nlp.parse_message` for the public contract."""
+    zone = tz or now.tzinfo or _utc()
+    local_now = now.astimezone(zone) if now.tzinfo is not None else now.replace(tzinfo=zone)
+    calendar = calendar or WeekdayCalendar()
+    original = text[:MAX_CHARS]
+    norm, offsets = normalize(original)
+    lang = "zh" if has_cjk(norm) else "en"
+    if not norm.strip() or _GREETING.match(norm):
+        return ParseResult(intent="unknown", lang=lang, confidence=0.9 if norm.strip() else 1.0)
+
+    work = _Work.of(norm)
+    assignees = _mentions(work, local_now, calendar)
+    tags = _tags(work)
+    ref, ref_span = _task_ref(work)
+    if ref_span is not None:
+        work.take(*ref_span)
+    estimate = _estimate(work)
+    shift = _shift(work)
+    priority = _priority(work)
+    times = find_times(work.text(), local_now, calendar, workday_end, prefer_zh=lang == "zh")
+    for span in times.spans:
+        work.take(span.start, span.end)
+
+    intent, confidence = _decide_intent(norm, ref, shift, times.due is not None)
+    if intent == "create" and ref_span is not None:
+        # A create message may mention an issue key as part of its title: give it back.
+        for i in range(*ref_span):
+            work.taken[i] = 0
+            work.chars[i] = norm[i]
+        ref = None
+    if (intent in {"complete", "reassign", "postpone"} and ref is not None) or intent == "query":
+        title = ""
+    else:
+        _strip_wrappers(work)
+        if intent in {"complete", "reassign", "postpone"}:
+            _blank_intent_words(work)
+        title = _title(work, original, offsets)
+
+    if intent == "create" and not title and not assignees and times.due is None \
+            and times.start is None and estimate is None:
+        intent = "unknown"
+        confidence = 0.3
+    confidence = _confidence(intent, confidence, title, times.due is not None, bool(assignees))
+    return ParseResult(
+        intent=intent,
+        title=title,
+        assignees=assignees,
+        due=_format(times.due, zone),
+        start=_format(times.start, zone),
+        priority=priority,
+        project=tags[0] if tags else None,
+        tags=tags[1:],
+        estimate_minutes=estimate,
+        recurrence=times.recurrence,
+        task_ref=ref if intent in {"complete", "reassign", "postpone"} else None,
+        shift=shift if intent == "postpone" else None,
+        lang=lang,
+        source="rules",
+        confidence=confidence,
+    )
+
+
+def _blank_intent_words(work: _Work) -> None:
+    text = work.text()
+    for pattern in (_COMPLETE, _REASSIGN, _POSTPONE):
+        for m in pattern.finditer(text):
+            work.take(m.start(), m.end())
+        text = work.text()
+
+
+def _confidence(intent: Intent, base: float, title: str, has_due: bool, has_people: bool) -> float:
+    """A rough self-estimate: clear intent, a real title and a resolved date raise it."""
+    if intent != "create":
+        return round(base, 2)
+    score = base
+    if len(title) >= 2:
+        score += 0.15
+    else:
+        score -= 0.2
+    if has_due:
+        score += 0.1
+    if has_people:
+        score += 0.05
+    if _DATEISH.search(title):
+        # Leftover date words mean part of a date was not understood.
+        score -= 0.35
+    return round(min(max(score, 0.05), 0.95), 2)
+
+
+def _utc() -> tzinfo:
+    return UTC

@@ -1,0 +1,809 @@
+"""Chinese date and time expressions, resolved against `now` (see nl-contract "Resolving dates").
+
+The text is expected to be normalised by `core.nlp.text.normalize` (ASCII digits, simplified
+time words).  Every pattern is a small regex over numeral, unit and weekday tables; matches from
+all patterns compete and the longest wins, then a time of day is joined to the date before it.
+"""
+
+from __future__ import annotations
+
+import calendar as _stdcal
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import Final
+
+from dateutil.relativedelta import relativedelta
+
+from core.calendar import WorkCalendar, add_workdays
+from core.nlp.text import cn_to_int
+from core.nlp.types import Grain, SpanKind, TimeSpan
+
+# ---------------------------------------------------------------------------------------------
+# Vocabulary
+
+_CN_NUM: Final = "零〇一二两三四五六七八九十百千廿卅"
+_WEEKDAY: Final = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6,
+                   "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
+_RRULE_DAY: Final = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+_YEAR_REL: Final = {
+    "今年": 0, "本年": 0, "这一年": 0, "这年": 0, "当年": 0, "明年": 1, "来年": 1, "下一年": 1,
+    "后年": 2, "大后年": 3, "去年": -1, "上一年": -1, "前年": -2, "大前年": -3,
+}
+_DAY_REL: Final = {
+    "今天": 0, "今日": 0, "本日": 0, "当天": 0, "当日": 0, "今儿": 0, "今儿个": 0, "全天": 0,
+    "明天": 1, "明日": 1, "明儿": 1, "明儿个": 1, "次日": 1, "翌日": 1, "隔天": 1,
+    "后天": 2, "大后天": 3, "大大后天": 4,
+    "昨天": -1, "昨日": -1, "昨儿": -1, "昨儿个": -1, "前天": -2, "大前天": -3,
+}
+# Periods of the day: which half of the clock an hour is on, and the day they imply.
+_AM: Final = frozenset({"凌晨", "清晨", "早晨", "早上", "早间", "上午", "今早", "今晨", "明早",
+                        "明晨", "早"})
+_PM: Final = frozenset({"午后", "下午", "傍晚", "晚上", "晚间", "今晚", "明晚", "昨晚", "当晚",
+                        "晚"})
+_NIGHT: Final = frozenset({"夜里", "夜间", "深夜", "半夜", "今夜", "昨夜", "夜", "午夜"})
+_PERIOD_DAY: Final = {"今晚": 0, "今早": 0, "今晨": 0, "今夜": 0, "当晚": 0, "明早": 1,
+                      "明晚": 1, "明晨": 1, "昨晚": -1, "昨夜": -1}
+# A period said without an hour (`今晚`, `下午`) stands for a default time.
+_PERIOD_ALONE: Final = {"今晚": 20, "明晚": 20, "昨晚": 20, "当晚": 20, "今夜": 22, "晚上": 20,
+                        "傍晚": 18, "今早": 9, "明早": 9, "今晨": 9, "明晨": 9, "早上": 9,
+                        "上午": 9, "中午": 12, "下午": 14, "午夜": 24, "半夜": 24}
+
+_YEAR_P: Final = (r"(?P<y>\d{4}|\d{2}|[零〇一二三四五六七八九]{2,4}"
+                  r"|两千(?:零?[一二三四五六七八九十]{1,3})?|二千(?:零?[一二三四五六七八九十]{1,3})?)")
+_RY_P: Final = r"(?P<ry>大后年|大前年|今年|本年|这一?年|当年|明年|来年|下一年|后年|去年|上一年|前年)"
+_YEARPART: Final = rf"(?:(?<!\d){_YEAR_P}\s*年|{_RY_P})"
+_MONTH_P: Final = r"(?P<m>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])"
+_DAY_P: Final = (r"(?P<d>3[01]|[12]\d|0?[1-9]|[二三]?十[一二三四五六七八九]?|廿[一二三四五六七八九]?"
+                 r"|卅一?|初[一二三四五六七八九十]|[一二三四五六七八九])")
+_MREL_P: Final = r"(?P<rm>本月|这个?月|当月|同月|下下个?月|下一?个?月|上上个?月|上一?个?月)"
+_WEEK_PRE: Final = r"(?P<pre>上上个?|上一?个?|下下个?|下一?个?|本|这一?个?|今)"
+_WEEK_UNIT: Final = r"(?:周|星期|礼拜)"
+_NUM_P: Final = rf"(?P<n>\d+(?:\.\d+)?|[{_CN_NUM}]+|半)"
+# A bare day number with no 日/号 must not run into a counter or unit (`3月5个需求`), but may
+# run straight into a clock time (`6月2911:30`).
+_NO_SUFFIX_END: Final = r"(?(suf)|(?:(?=\d{1,2}:\d)|(?![\d个只件项位天周月年%.点时分半:])))"
+
+_FLAGS: Final = re.IGNORECASE
+
+
+def _c(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, _FLAGS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Resolution context and intermediate hits
+
+
+@dataclass(frozen=True, slots=True)
+class _Ctx:
+    now: datetime
+    today: date
+    calendar: WorkCalendar
+    workday_end: time
+
+
+@dataclass(frozen=True, slots=True)
+class _Tod:
+    """A time of day: hour/minute/second, days to add (24:00), and a day the period implies."""
+
+    hour: int
+    minute: int
+    second: int
+    extra_days: int
+    implied_day: int | None
+    grain: Grain
+
+
+@dataclass(frozen=True, slots=True)
+class _Recur:
+    rrule: str
+    matches: Callable[[date], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    start: int
+    end: int
+    value: date | datetime | None
+    grain: Grain
+    kind: SpanKind = "point"
+    tod: _Tod | None = None
+    recur: _Recur | None = None
+    weekday_only: bool = False
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+
+_Result = tuple[date | datetime, Grain] | None
+_Handler = Callable[[re.Match[str], _Ctx], _Result]
+
+
+# ---------------------------------------------------------------------------------------------
+# Small date helpers
+
+
+def _num(token: str | None) -> int | None:
+    if token is None:
+        return None
+    token = token.strip()
+    if token.startswith("初"):
+        token = token[1:]
+    return cn_to_int(token)
+
+
+def _year(m: re.Match[str], ctx: _Ctx) -> int | None:
+    """The year a match names, or None when it names none (callers then use the current year)."""
+    groups = m.groupdict()
+    token = groups.get("y")
+    if token:
+        value = _num(token)
+        if value is None:
+            return None
+        digits = len(token) if token.isascii() else (len(token) if token[0] not in "两二" or
+                                                     "千" not in token else 4)
+        if digits == 2:
+            # Two-digit years: this century unless that lands more than a decade ahead.
+            value += 2000 if 2000 + value <= ctx.today.year + 11 else 1900
+        return value
+    rel = groups.get("ry")
+    if rel:
+        return ctx.today.year + _YEAR_REL[rel]
+    return None
+
+
+def _month_shift(token: str | None) -> int:
+    if not token:
+        return 0
+    if token.startswith("下下"):
+        return 2
+    if token.startswith("上上"):
+        return -2
+    if token.startswith("下"):
+        return 1
+    if token.startswith("上"):
+        return -1
+    return 0
+
+
+def _week_shift(token: str | None) -> int:
+    return _month_shift(token)
+
+
+def _last_day(year: int, month: int) -> date:
+    return date(year, month, _stdcal.monthrange(year, month)[1])
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _quarter_end(year: int, quarter: int) -> date:
+    return _last_day(year, quarter * 3)
+
+
+def _add_months(day: date, months: int) -> date:
+    return day + relativedelta(months=months)
+
+
+# ---------------------------------------------------------------------------------------------
+# Date handlers: each turns one regex match into (value, grain) or None.
+
+
+def _h_ymd(m: re.Match[str], ctx: _Ctx) -> _Result:
+    day = _num(m["d"])
+    if day is None:
+        return None
+    year = _year(m, ctx)
+    if m.groupdict().get("rm"):
+        base = _add_months(ctx.today.replace(day=1), _month_shift(m["rm"]))
+        return _ok(_safe_date(year or base.year, base.month, day))
+    month = _num(m["m"])
+    if month is None:
+        return None
+    if year is not None:
+        return _ok(_safe_date(year, month, day))
+    # No year: the next such date on or after today (the future reading).
+    for offset in range(9):
+        candidate = _safe_date(ctx.today.year + offset, month, day)
+        if candidate is not None and candidate >= ctx.today:
+            return candidate, "day"
+    return None
+
+
+def _ok(value: date | None, grain: Grain = "day") -> _Result:
+    return None if value is None else (value, grain)
+
+
+def _h_numeric_ymd(m: re.Match[str], ctx: _Ctx) -> _Result:
+    return _ok(_safe_date(int(m["y"]), int(m["m"]), int(m["d"])))
+
+
+def _h_numeric_3(m: re.Match[str], ctx: _Ctx) -> _Result:
+    a, b, c = int(m["a"]), int(m["b"]), m["c"]
+    if len(c) == 4:
+        return _ok(_safe_date(int(c), b, a))
+    cv = int(c)
+    # Two-digit groups: a two-digit lead with a day-sized tail reads as yy-mm-dd (12-11-10),
+    # otherwise as dd-mm-yy (3-7-27, 05/05/89).
+    if len(m["a"]) == 2 and 1 <= cv <= 31:
+        year, month, day = a, b, cv
+    else:
+        year, month, day = cv, b, a
+    year += 2000 if 2000 + year <= ctx.today.year + 11 else 1900
+    return _ok(_safe_date(year, month, day))
+
+
+def _h_month_day(m: re.Match[str], ctx: _Ctx) -> _Result:
+    month, day = int(m["m"]), int(m["d"])
+    for offset in range(9):
+        candidate = _safe_date(ctx.today.year + offset, month, day)
+        if candidate is not None and candidate >= ctx.today:
+            return candidate, "day"
+    return None
+
+
+def _h_day(m: re.Match[str], ctx: _Ctx) -> _Result:
+    day = _num(m["d"])
+    if day is None or not 1 <= day <= 31:
+        return None
+    if m.groupdict().get("rm"):
+        base = _add_months(ctx.today.replace(day=1), _month_shift(m["rm"]))
+        return _ok(_safe_date(base.year, base.month, day))
+    # A bare day of the month is its next occurrence strictly after today, like a bare weekday.
+    base = ctx.today.replace(day=1)
+    for offset in range(13):
+        month_start = _add_months(base, offset)
+        candidate = _safe_date(month_start.year, month_start.month, day)
+        if candidate is not None and candidate > ctx.today:
+            return candidate, "day"
+    return None
+
+
+def _h_rel_day(m: re.Match[str], ctx: _Ctx) -> _Result:
+    return ctx.today + timedelta(days=_DAY_REL[m["w"]]), "day"
+
+
+def _h_weekday(m: re.Match[str], ctx: _Ctx) -> _Result:
+    pre = m["pre"]
+    wd = m["wd"]
+    after = m.string[m.end(): m.end() + 2]
+    if wd == "末":
+        monday = _monday(ctx.today) + timedelta(weeks=_week_shift(pre))
+        if after.startswith(("前", "之前", "以前")):
+            return monday + timedelta(days=4), "day"
+        if pre is None and ctx.today.weekday() == 6:
+            monday += timedelta(weeks=1)
+        return monday + timedelta(days=5), "day"
+    weekday = _WEEKDAY[wd]
+    if pre is None:
+        ahead = (weekday - ctx.today.weekday()) % 7 or 7
+        return ctx.today + timedelta(days=ahead), "day"
+    monday = _monday(ctx.today) + timedelta(weeks=_week_shift(pre))
+    return monday + timedelta(days=weekday), "day"
+
+
+def _h_week_period(m: re.Match[str], ctx: _Ctx) -> _Result:
+    monday = _monday(ctx.today) + timedelta(weeks=_week_shift(m["pre"]))
+    return monday + timedelta(days=4), "week"
+
+
+def _h_month_period(m: re.Match[str], ctx: _Ctx) -> _Result:
+    rel = m["rm"]
+    pos = m["pos"] or ""
+    first = ctx.today.replace(day=1)
+    if rel is None:
+        # Bare 月底/月初/月中: 月初 means the coming first of the month.
+        if pos == "初":
+            return _add_months(first, 1), "day"
+        if pos == "中":
+            mid = first.replace(day=15)
+            return (mid if mid >= ctx.today else _add_months(mid, 1)), "day"
+        return _last_day(first.year, first.month), "day"
+    start = _add_months(first, _month_shift(rel))
+    return _month_position(start, pos)
+
+
+def _month_position(start: date, pos: str) -> _Result:
+    if pos == "初":
+        return start, "day"
+    if pos in {"中", "中旬"}:
+        return start.replace(day=15 if pos == "中" else 20), "day"
+    if pos == "上旬":
+        return start.replace(day=10), "day"
+    if pos in {"底", "末", "下旬"}:
+        return _last_day(start.year, start.month), "day"
+    return _last_day(start.year, start.month), "month"
+
+
+def _h_year_month(m: re.Match[str], ctx: _Ctx) -> _Result:
+    month = _num(m["m"])
+    if month is None or not 1 <= month <= 12:
+        return None
+    year = _year(m, ctx)
+    if year is None:
+        year = ctx.today.year if month >= ctx.today.month else ctx.today.year + 1
+    return _month_position(date(year, month, 1), m["pos"] or "")
+
+
+def _h_year(m: re.Match[str], ctx: _Ctx) -> _Result:
+    year = _year(m, ctx)
+    if year is None or year < 1:
+        return None
+    pos = m["pos"] or ""
+    if pos == "初":
+        return date(year, 1, 1), "day"
+    if pos == "中":
+        return date(year, 6, 30), "day"
+    return date(year, 12, 31), ("day" if pos in {"底", "末"} else "year")
+
+
+def _h_year_bare(m: re.Match[str], ctx: _Ctx) -> _Result:
+    pos = m["pos"]
+    year = ctx.today.year
+    if pos == "初":
+        return date(year + 1, 1, 1), "day"
+    if pos == "中":
+        return date(year, 6, 30), "day"
+    return date(year, 12, 31), "day"
+
+
+def _h_half_year(m: re.Match[str], ctx: _Ctx) -> _Result:
+    year = _year(m, ctx) or ctx.today.year
+    return (date(year, 6, 30) if m["half"] == "上" else date(year, 12, 31)), "month"
+
+
+def _h_quarter(m: re.Match[str], ctx: _Ctx) -> _Result:
+    groups = m.groupdict()
+    year = _year(m, ctx)
+    current = (ctx.today.month - 1) // 3 + 1
+    qword = groups.get("q") or groups.get("qq")
+    if qword:
+        quarter = 1 if qword == "首" else (_num(qword) or 0)
+        if not 1 <= quarter <= 4:
+            return None
+        year = year if year is not None else ctx.today.year
+    else:
+        index = (year if year is not None else ctx.today.year) * 4 + current - 1
+        index += _month_shift(groups.get("pre"))
+        year, quarter = divmod(index, 4)
+        quarter += 1
+    pos = groups.get("pos") or ""
+    if pos == "初":
+        return date(year, quarter * 3 - 2, 1), "month"
+    return _quarter_end(year, quarter), ("month" if pos else "quarter")
+
+
+def _h_week_of_month(m: re.Match[str], ctx: _Ctx) -> _Result:
+    n = _num(m["n"])
+    if n is None or not 1 <= n <= 5:
+        return None
+    if m["rm"]:
+        first = _add_months(ctx.today.replace(day=1), _month_shift(m["rm"]))
+    else:
+        month = _num(m["m"])
+        if month is None or not 1 <= month <= 12:
+            return None
+        first = date(_year(m, ctx) or ctx.today.year, month, 1)
+    if m["wd"]:
+        weekday = _WEEKDAY[m["wd"]]
+        day = first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+        return day, "day"
+    # Week N of a month is the week that starts on its N-th Monday.
+    monday = first + timedelta(days=(-first.weekday()) % 7 + 7 * (n - 1))
+    return monday + timedelta(days=4), "week"
+
+
+def _h_week_of_year(m: re.Match[str], ctx: _Ctx) -> _Result:
+    n = _num(m["n"])
+    year = _year(m, ctx)
+    if n is None or year is None or not 1 <= n <= 53:
+        return None
+    first = date(year, 1, 1)
+    monday = first + timedelta(days=(-first.weekday()) % 7 + 7 * (n - 1))
+    return monday + timedelta(days=4), "week"
+
+
+def _h_day_of_year(m: re.Match[str], ctx: _Ctx) -> _Result:
+    n = _num(m["n"])
+    year = _year(m, ctx)
+    if n is None or year is None or not 1 <= n <= 366:
+        return None
+    return date(year, 1, 1) + timedelta(days=n - 1), "day"
+
+
+_UNIT: Final = {"分钟": "minute", "分": "minute", "小时": "hour", "钟头": "hour", "天": "day",
+                "日": "day", "周": "week", "星期": "week", "礼拜": "week", "月": "month",
+                "年": "year", "工作日": "workday", "季度": "quarter"}
+
+
+def _offset_amount(m: re.Match[str]) -> float | None:
+    amount = m["n"]
+    if amount == "半":
+        value: float = 0.5
+    elif "." in amount:
+        value = float(amount)
+    else:
+        parsed = cn_to_int(amount)
+        if parsed is None:
+            return None
+        value = parsed
+    if m.groupdict().get("half1") or m.groupdict().get("half2"):
+        value += 0.5
+    return value
+
+
+def _h_offset(m: re.Match[str], ctx: _Ctx) -> _Result:
+    amount = _offset_amount(m)
+    if amount is None or amount > 10000:
+        return None
+    direction = m.groupdict().get("dir") or "后"
+    sign = -1 if direction.endswith("前") else 1
+    return _shift(ctx, amount * sign, _UNIT[m["u"]])
+
+
+def _shift(ctx: _Ctx, amount: float, unit: str) -> _Result:
+    """Move `now` by `amount` units: minutes and hours give a datetime, larger units a date."""
+    if unit == "minute":
+        return ctx.now + timedelta(minutes=amount), "minute"
+    if unit == "hour":
+        return ctx.now + timedelta(hours=amount), "minute"
+    if unit == "day":
+        return ctx.today + timedelta(days=int(amount)), "day"
+    if unit == "workday":
+        return add_workdays(ctx.calendar, ctx.today, int(amount)), "day"
+    if unit == "week":
+        return ctx.today + timedelta(days=round(amount * 7)), "day"
+    if unit == "month":
+        whole = int(amount)
+        return ctx.today + relativedelta(months=whole, days=round((amount - whole) * 30)), "day"
+    if unit == "quarter":
+        return ctx.today + relativedelta(months=round(amount * 3)), "month"
+    whole = int(amount)
+    return ctx.today + relativedelta(years=whole, months=round((amount - whole) * 12)), "day"
+
+
+# ---------------------------------------------------------------------------------------------
+# Recurrence
+
+
+def _recurrence(groups: dict[str, str | None], kind: str) -> _Recur | None:
+    """Build the RRULE (and a day test for its first occurrence) from a `每…` match."""
+    every = _num(groups.get("n")) if groups.get("n") else 1
+    if every is None or every < 1:
+        return None
+    interval = f";INTERVAL={every}" if every > 1 else ""
+    if kind == "workday":
+        return _Recur("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", lambda d: d.weekday() < 5)
+    if kind == "day":
+        return _Recur(f"FREQ=DAILY{interval}", lambda d: True)
+    if kind == "week":
+        days = sorted({_WEEKDAY[ch] for ch in _WEEKDAY_CHARS.findall(groups.get("days") or "")})
+        if not days:
+            return _Recur(f"FREQ=WEEKLY{interval}", lambda d: True)
+        byday = ",".join(_RRULE_DAY[d] for d in days)
+        wanted = frozenset(days)
+        return _Recur(f"FREQ=WEEKLY{interval};BYDAY={byday}", lambda d: d.weekday() in wanted)
+    if kind == "month":
+        if groups.get("end"):
+            return _Recur(f"FREQ=MONTHLY{interval};BYMONTHDAY=-1",
+                          lambda d: (d + timedelta(days=1)).day == 1)
+        mday = _num(groups.get("md")) if groups.get("md") else (1 if groups.get("begin") else None)
+        if mday is None:
+            return _Recur(f"FREQ=MONTHLY{interval}", lambda d: True)
+        if not 1 <= mday <= 31:
+            return None
+        return _Recur(f"FREQ=MONTHLY{interval};BYMONTHDAY={mday}", lambda d: d.day == mday)
+    month = _num(groups.get("ym")) if groups.get("ym") else None
+    yday = _num(groups.get("yd")) if groups.get("yd") else None
+    if month is None or yday is None:
+        return _Recur("FREQ=YEARLY", lambda d: True)
+    return _Recur(f"FREQ=YEARLY;BYMONTH={month};BYMONTHDAY={yday}",
+                  lambda d: d.month == month and d.day == yday)
+
+
+def _first_occurrence(recur: _Recur, ctx: _Ctx, tod: _Tod | None) -> date | datetime | None:
+    day = ctx.today
+    for _ in range(400):
+        if recur.matches(day):
+            if tod is None:
+                return day
+            moment = _at(ctx, day, tod)
+            if moment >= ctx.now:
+                return moment
+        day += timedelta(days=1)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Times of day
+
+
+def _at(ctx: _Ctx, day: date, tod: _Tod) -> datetime:
+    base = datetime.combine(day, time(tod.hour % 24, tod.minute, tod.second), ctx.now.tzinfo)
+    return base + timedelta(days=tod.extra_days + (1 if tod.hour == 24 else 0))
+
+
+def _hour_for(period: str | None, hour: int) -> tuple[int, int] | None:
+    """Put an hour on the 24-hour clock given its period word; returns (hour, extra_days)."""
+    if hour > 24:
+        return None
+    if period in _AM:
+        return (0 if hour == 12 and period == "凌晨" else hour), 0
+    if period == "中午":
+        return (hour + 12 if hour <= 3 else hour), 0
+    if period in _PM:
+        return (hour + 12 if hour < 12 else hour), 0
+    if period in _NIGHT:
+        if hour == 12:
+            return 24, 0
+        return (hour + 12 if 6 <= hour < 12 else hour), 0
+    # No marker: 1–7 are afternoon hours, 8–23 as written (the contract's rule).
+    if 1 <= hour <= 7:
+        return hour + 12, 0
+    return hour, 0
+
+
+def _time_hit(m: re.Match[str], ctx: _Ctx) -> _Tod | None:
+    groups = m.groupdict()
+    period = groups.get("per")
+    implied = _PERIOD_DAY.get(period) if period else None
+    if groups.get("eod"):
+        end = ctx.workday_end
+        return _Tod(end.hour, end.minute, 0, 0, None, "minute")
+    if groups.get("alone"):
+        word = groups["alone"]
+        hour = _PERIOD_ALONE[word]
+        return _Tod(hour, 0, 0, 0, _PERIOD_DAY.get(word), "hour")
+    if groups.get("hh") is not None:
+        hour, minute = int(groups["hh"]), int(groups["mm"])
+        second = int(groups["ss"]) if groups.get("ss") else 0
+        ampm = (groups.get("ap") or "").lower()
+        if ampm == "p" and hour < 12:
+            hour += 12
+        elif ampm == "a" and hour == 12:
+            hour = 0
+        elif period is not None:
+            placed = _hour_for(period, hour)
+            if placed is None:
+                return None
+            hour = placed[0]
+        if hour > 24 or minute > 59:
+            return None
+        return _Tod(hour, minute, second, 0, implied, "minute")
+    raw_hour = groups["h"]
+    hour_value = _num(raw_hour)
+    if hour_value is None:
+        return None
+    minute = 0
+    grain: Grain = "hour"
+    if groups.get("half"):
+        minute, grain = 30, "minute"
+    elif groups.get("q"):
+        minute, grain = (15 if groups["q"] in "一1" else 45), "minute"
+    elif groups.get("mi"):
+        parsed = _num(groups["mi"])
+        if parsed is None or parsed > 59:
+            return None
+        minute, grain = parsed, "minute"
+    second = _num(groups.get("s")) or 0 if groups.get("s") else 0
+    # `一点` alone is far more often "a little" (快一点, 晚一点) than one o'clock.
+    if raw_hour == "一" and grain == "hour" and period in {None, "早", "晚", "夜"}:
+        return None
+    placed = _hour_for(period, hour_value)
+    if placed is None:
+        return None
+    return _Tod(placed[0], minute, second, placed[1], implied, grain)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pattern tables
+
+_DATE_RULES: Final[list[tuple[re.Pattern[str], _Handler]]] = [
+    (_c(rf"(?:{_YEARPART}\s*)?(?:{_MONTH_P}\s*月份?|{_MREL_P})\s*的?{_DAY_P}\s*(?P<suf>[日号])?"
+        + _NO_SUFFIX_END), _h_ymd),
+    (_c(r"(?<![\d.])(?P<y>\d{4})\s*[-/.]\s*(?P<m>\d{1,2})\s*[-/.]\s*(?P<d>\d{1,2})"
+        r"(?:(?!\d)|(?=\d{1,2}:\d))"), _h_numeric_ymd),
+    (_c(r"(?<![\d.])(?P<y>\d{4}) (?P<m>\d{2}) (?P<d>\d{2})(?!\d)"), _h_numeric_ymd),
+    (_c(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)"),
+     _h_numeric_ymd),
+    (_c(r"(?<![\w.])(?P<a>\d{1,2})(?P<s>[-/.])(?P<b>\d{1,2})(?P=s)(?P<c>\d{4}|\d{2})(?![\d.])"),
+     _h_numeric_3),
+    (_c(r"(?<![\da-z./\-])(?P<m>1[0-2]|0?[1-9])\s*[/·]\s*(?P<d>3[01]|[12]\d|0?[1-9])"
+        r"(?![\da-z/.])"), _h_month_day),
+    (_c(r"(?<![\da-z./\-])(?P<m>0[1-9]|1[0-2])-(?P<d>0[1-9]|[12]\d|3[01])(?![\da-z/\-])"),
+     _h_month_day),
+    (_c(rf"(?<![\d第]){_MREL_P}?{_DAY_P.replace('|初[一二三四五六七八九十]', '')}\s*(?P<suf>[日号])"
+        r"(?!子|期|楼|线|房|门|厅|馆|机|位|码|店|床|报|志|记|程|元|本)"), _h_day),
+    (_c(r"(?P<w>大大后天|大后天|后天|大前天|前天|今天|今日|本日|当天|当日|今儿个?|明天|明日|明儿个?"
+        r"|次日|翌日|隔天|昨天|昨日|昨儿个?|全天)"), _h_rel_day),
+    (_c(rf"{_WEEK_PRE}?(?:{_WEEK_UNIT}(?={_WEEK_UNIT}))?{_WEEK_UNIT}(?P<wd>[一二三四五六日天末1-7])"
+        r"(?![次回遍\d])"), _h_weekday),
+    (_c(rf"{_WEEK_PRE.replace('|今', '')}{_WEEK_UNIT}(?![一二三四五六日天末1-7])"),
+     _h_week_period),
+    (_c(rf"(?:{_MREL_P}(?P<pos>底|末|初|中旬|上旬|下旬|中)?|月(?P<pos2>底|末|初|中))"),
+     lambda m, ctx: _h_month_period_any(m, ctx)),
+    (_c(rf"(?:{_YEARPART}\s*)?{_MONTH_P}\s*月份?(?P<pos>底|末|初|中旬|上旬|下旬)?"
+        r"(?![\d一二三四五六七八九十廿卅初])"), _h_year_month),
+    (_c(rf"{_YEARPART}(?P<pos>底|末|初|中|以内|内)?"), _h_year),
+    (_c(r"年(?P<pos>底|末|初|中)"), _h_year_bare),
+    (_c(rf"(?:{_YEARPART}\s*)?(?P<half>上|下)半年"), _h_half_year),
+    (_c(rf"(?:{_YEARPART}\s*)?(?:第?(?P<q>[1-4一二三四首])个?季度|Q(?P<qq>[1-4])季度"
+        r"|(?P<pre>本|这个?|当|下一?个?|上一?个?)季度|季度(?=[末底初]))(?P<pos>末|底|初)?"),
+     _h_quarter),
+    (_c(rf"(?:(?:{_YEARPART}\s*)?{_MONTH_P}\s*月份?|{_MREL_P})\s*的?第(?P<n>[1-5一二三四五])个?"
+        rf"{_WEEK_UNIT}(?P<wd>[一二三四五六日天])?"), _h_week_of_month),
+    (_c(rf"{_YEARPART}\s*的?第(?P<n>\d{{1,2}}|[一二三四五六七八九十]{{1,4}})个?{_WEEK_UNIT}"),
+     _h_week_of_year),
+    (_c(rf"{_YEARPART}\s*的?第(?P<n>\d{{1,3}}|[一二三四五六七八九十百]{{1,5}})天"), _h_day_of_year),
+    (_c(rf"(?:大约|大概|约)?(?<![\d.]){_NUM_P}\s*(?P<half1>个半)?\s*个?\s*"
+        r"(?P<u>分钟|分|小时|钟头|工作日|天|日|周|星期|礼拜|月|年|季度)(?P<half2>半)?\s*"
+        r"(?P<dir>以后|之后|过后|后|以内|之内|内|以前|之前|前)"), _h_offset),
+    (_c(rf"过(?<![\d.]){_NUM_P}\s*个?\s*(?P<u>分钟|小时|钟头|工作日|天|周|星期|礼拜|月|年)"),
+     _h_offset),
+]
+
+
+def _h_month_period_any(m: re.Match[str], ctx: _Ctx) -> _Result:
+    if m["pos2"]:
+        pos = m["pos2"]
+        first = ctx.today.replace(day=1)
+        if pos == "初":
+            return _add_months(first, 1), "day"
+        if pos == "中":
+            mid = first.replace(day=15)
+            return (mid if mid >= ctx.today else _add_months(mid, 1)), "day"
+        return _last_day(first.year, first.month), "day"
+    return _h_month_period(m, ctx)
+
+
+_RECUR_RULES: Final = [
+    (_c(r"每个?工作日"), "workday"),
+    (_c(r"每天|每日|天天|每(?=[早晚夜])"), "day"),
+    (_c(rf"每隔?(?P<n>\d+|[{_CN_NUM}]+)个?(?:天|日)"), "day"),
+    (_c(rf"每隔?(?P<n>\d+|[{_CN_NUM}]+)?个?{_WEEK_UNIT}"
+        rf"(?P<days>[一二三四五六日天1-7](?:\s*[、,和及与/]?\s*{_WEEK_UNIT}?[一二三四五六日天1-7])*)?"
+        r"(?![次回遍])"), "week"),
+    (_c(rf"每隔?(?P<n>\d+|[{_CN_NUM}]+)?个?月(?:的)?(?:(?P<end>底|末|最后一天)|(?P<begin>初)"
+        rf"|(?P<md>\d{{1,2}}|[{_CN_NUM}]{{1,3}})[号日])?"), "month"),
+    (_c(rf"每年(?:(?P<ym>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])月(?P<yd>\d{{1,2}}"
+        rf"|[{_CN_NUM}]{{1,3}})[号日]?)?"), "year"),
+]
+_WEEKDAY_CHARS: Final = re.compile(r"[一二三四五六日天1-7]")
+
+_PER_P: Final = (r"(?P<per>凌晨|清晨|早晨|早上|早间|上午|中午|午后|下午|傍晚|晚上|晚间|夜里|夜间|深夜|半夜"
+                 r"|今晚|今早|今晨|今夜|明早|明晚|明晨|昨晚|昨夜|当晚|早|晚|夜)")
+_TIME_RULES: Final = [
+    _c(rf"(?:{_PER_P}\s*)?(?P<h>2[0-4]|[01]?\d|[零〇一二两三四五六七八九十]{{1,3}})\s*(?:点|时)钟?\s*"
+       r"(?:(?P<half>半)|(?P<q>[一1三3])刻|(?P<mi>[0-5]?\d|[零〇一二三四五六七八九十]{1,3})\s*分?"
+       r"(?:\s*(?P<s>[0-5]?\d|[零〇一二三四五六七八九十]{1,3})\s*秒)?)?(?:钟|整|多钟?|许|左右)?"),
+    _c(rf"(?:{_PER_P}\s*)?(?<![\d:])(?P<hh>2[0-4]|[01]?\d):(?P<mm>[0-5]\d)(?::(?P<ss>[0-5]\d))?"
+       r"(?!\d)(?:\s*(?P<ap>[ap])\.?m\b\.?)?"),
+    _c(r"(?P<alone>今晚|今早|今晨|今夜|明早|明晚|明晨|昨晚|当晚|中午|上午|下午|早上|晚上|傍晚|午夜|半夜)"),
+    _c(r"(?P<eod>下班(?:之前|以前|前|时)|收工前)"),
+]
+
+# Only texts holding one of these characters can contain a Chinese time expression.
+_TRIGGER: Final = re.compile(r"[\d点时天日周星礼月年号后前内晚早午夜季工今明昨每下上本这当半]")
+_JOIN_GAP: Final = re.compile(r"[\s,，的\-T]*")
+_START_BEFORE: Final = re.compile(r"(?:从|自从|自)\s*$")
+_START_AFTER: Final = re.compile(r"\s*(?:开始|起(?![草床飞身来诉码]))")
+
+
+def _collect(text: str, ctx: _Ctx) -> list[_Hit]:
+    hits: list[_Hit] = []
+    for pattern, handler in _DATE_RULES:
+        for m in pattern.finditer(text):
+            result = handler(m, ctx)
+            if result is not None:
+                hits.append(_Hit(m.start(), m.end(), result[0], result[1],
+                                 weekday_only=handler is _h_weekday))
+    for pattern, kind in _RECUR_RULES:
+        for m in pattern.finditer(text):
+            found = _recurrence(m.groupdict(), kind)
+            if found is not None:
+                first = _first_occurrence(found, ctx, None)
+                hits.append(_Hit(m.start(), m.end(), first, "day", "recurrence", recur=found))
+    for pattern in _TIME_RULES:
+        for m in pattern.finditer(text):
+            if m.end() == m.start():
+                continue
+            tod = _time_hit(m, ctx)
+            if tod is not None:
+                hits.append(_Hit(m.start(), m.end(), None, tod.grain, tod=tod))
+    return hits
+
+
+def _select(hits: list[_Hit]) -> list[_Hit]:
+    """Keep the longest hits that do not overlap, in text order."""
+    chosen: list[_Hit] = []
+    for hit in sorted(hits, key=lambda h: (-h.size, h.start)):
+        if all(hit.end <= c.start or hit.start >= c.end for c in chosen):
+            chosen.append(hit)
+    return sorted(chosen, key=lambda h: h.start)
+
+
+def _combine(text: str, hits: list[_Hit], ctx: _Ctx) -> list[_Hit]:
+    """Join a date to the weekday or time of day right after it (`6月1日周六早上10点`)."""
+    out: list[_Hit] = []
+    for hit in hits:
+        if out and _JOIN_GAP.fullmatch(text, out[-1].end, hit.start):
+            prev = out[-1]
+            joined = _join(prev, hit, ctx)
+            if joined is not None:
+                out[-1] = joined
+                continue
+        out.append(hit)
+    return out
+
+
+def _join(prev: _Hit, hit: _Hit, ctx: _Ctx) -> _Hit | None:
+    if prev.tod is None and hit.tod is not None and hit.tod.implied_day is None:
+        if prev.recur is not None:
+            value = _first_occurrence(prev.recur, ctx, hit.tod)
+            return replace(prev, end=hit.end, value=value, grain=hit.grain, tod=hit.tod)
+        if isinstance(prev.value, date) and not isinstance(prev.value, datetime):
+            return replace(prev, end=hit.end, value=_at(ctx, prev.value, hit.tod),
+                           grain=hit.grain, tod=hit.tod)
+    if prev.tod is None and hit.tod is None and prev.recur is None and hit.recur is None:
+        # A weekday next to a full date only restates it: `10月12号,星期一`.
+        if hit.weekday_only and not prev.weekday_only:
+            return replace(prev, end=hit.end)
+        if prev.weekday_only and not hit.weekday_only and prev.grain == "day":
+            return replace(hit, start=prev.start)
+    return None
+
+
+def find_times_zh(text: str, now: datetime, calendar: WorkCalendar,
+                  workday_end: time = time(18, 0)) -> list[TimeSpan]:
+    """Find and resolve every Chinese date/time expression in normalised `text` relative to `now`."""
+    if not _TRIGGER.search(text):
+        return []
+    ctx = _Ctx(now, now.date(), calendar, workday_end)
+    hits = _combine(text, _select(_collect(text, ctx)), ctx)
+    spans: list[TimeSpan] = []
+    for hit in hits:
+        span = _to_span(text, hit, ctx)
+        if span is not None:
+            spans.append(span)
+    return spans
+
+
+def _to_span(text: str, hit: _Hit, ctx: _Ctx) -> TimeSpan | None:
+    start, end = hit.start, hit.end
+    value = hit.value
+    time_only = False
+    if hit.tod is not None and value is None:
+        tod = hit.tod
+        if tod.implied_day is not None:
+            value = _at(ctx, ctx.today + timedelta(days=tod.implied_day), tod)
+        else:
+            value = _at(ctx, ctx.today, tod)
+            if value < ctx.now:
+                value = _at(ctx, ctx.today + timedelta(days=1), tod)
+            time_only = True
+    if value is None:
+        return None
+    kind: SpanKind = hit.kind
+    rrule = hit.recur.rrule if hit.recur is not None else None
+    if kind == "point":
+        before = _START_BEFORE.search(text, max(0, start - 3), start)
+        after = _START_AFTER.match(text, end)
+        if before is not None or after is not None:
+            kind = "start"
+            if before is not None:
+                start = before.start()
+            if after is not None:
+                end = after.end()
+    return TimeSpan(start, end, kind, value, hit.grain, time_only=time_only, rrule=rrule)

@@ -1,0 +1,146 @@
+"""Both languages' time expressions in one pass: merge, join date and time, pick due and start."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import Final
+
+from dateutil.rrule import rrulestr
+
+from core.calendar import WorkCalendar
+from core.nlp.time_en import find_times_en
+from core.nlp.time_zh import find_times_zh
+from core.nlp.types import TimeSpan
+
+# Connector words that belong to a date expression (`在…之前`, `by Friday`) and leave with it.
+_LEFT_CONNECTOR: Final = re.compile(
+    r"(?:(?<![A-Za-z])(?:no\s+later\s+than|due(?:\s+(?:by|on|at|before))?|by|before|on|at|until"
+    r"|till|starting|from)\s+|最晚|最迟|不晚于|截止到?|截至|务必在|需在|要在|在|于)\s*$",
+    re.IGNORECASE,
+)
+_RIGHT_CONNECTOR: Final = re.compile(r"\s*(?:之前|以前|为止|截止|左右|前后|以内|之内|前|内)")
+# What may sit between a date and the time of day that belongs to it.
+_JOIN_GAP: Final = re.compile(r"(?:\s*(?:,|，|的|at|@|-)?\s*)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeResult:
+    """The dates a message states: due, start, recurrence and the spans that said so."""
+
+    due: date | datetime | None
+    start: date | datetime | None
+    recurrence: str | None
+    spans: list[TimeSpan]
+
+
+def _overlaps(a: TimeSpan, b: TimeSpan) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def merge_spans(zh: list[TimeSpan], en: list[TimeSpan], prefer_zh: bool) -> list[TimeSpan]:
+    """Keep the longest non-overlapping spans of both languages; a tie goes to the message's."""
+    tagged = [(s, prefer_zh) for s in zh] + [(s, not prefer_zh) for s in en]
+    tagged.sort(key=lambda item: (-(item[0].end - item[0].start), not item[1], item[0].start))
+    chosen: list[TimeSpan] = []
+    for span, _ in tagged:
+        if not any(_overlaps(span, kept) for kept in chosen):
+            chosen.append(span)
+    return sorted(chosen, key=lambda s: s.start)
+
+
+def _is_date(span: TimeSpan) -> bool:
+    return not span.time_only and span.kind != "recurrence" and span.value is not None
+
+
+def _with_time(span: TimeSpan, clock: TimeSpan, now: datetime) -> TimeSpan | None:
+    """Put the clock time of a time-only span on the date (or recurrence) of another span."""
+    if not isinstance(clock.value, datetime):
+        return None
+    wall = clock.value.astimezone(now.tzinfo).time().replace(tzinfo=None)
+    start, end = min(span.start, clock.start), max(span.end, clock.end)
+    if span.kind == "recurrence" and span.rrule and isinstance(span.value, date):
+        first = _first_recurrence(span.rrule, span.value, wall, now)
+        if first is None:
+            return None
+        return replace(span, start=start, end=end, value=first, grain=clock.grain)
+    if isinstance(span.value, datetime) or not isinstance(span.value, date):
+        return None
+    value = datetime.combine(span.value, wall, now.tzinfo)
+    return replace(span, start=start, end=end, value=value, grain=clock.grain, time_only=False)
+
+
+def _first_recurrence(rule: str, first_day: date, wall: time, now: datetime) -> datetime | None:
+    """The first occurrence at `wall` o'clock at or after `now`, from `first_day` on."""
+    begin = min(first_day, now.date())
+    dtstart = datetime.combine(begin, wall).replace(tzinfo=None)
+    try:
+        series = rrulestr(rule, dtstart=dtstart)
+    except (ValueError, TypeError):
+        return None
+    naive_now = now.replace(tzinfo=None) - timedelta(seconds=1)
+    found = series.after(naive_now, inc=False)
+    if found is None:
+        return None
+    return found.replace(tzinfo=now.tzinfo)
+
+
+def join_times(text: str, spans: list[TimeSpan], now: datetime) -> list[TimeSpan]:
+    """Attach a time-only span to the date or recurrence span right before or after it."""
+    out: list[TimeSpan] = []
+    for span in spans:
+        if out and _JOIN_GAP.fullmatch(text, out[-1].end, span.start):
+            prev = out[-1]
+            joined: TimeSpan | None = None
+            if span.time_only and not prev.time_only:
+                joined = _with_time(prev, span, now)
+            elif prev.time_only and not span.time_only:
+                joined = _with_time(span, prev, now)
+            if joined is not None:
+                out[-1] = joined
+                continue
+        out.append(span)
+    return out
+
+
+def absorb_connectors(text: str, span: TimeSpan) -> TimeSpan:
+    """Widen a span over the connector words around it (`在`, `by`, `之前`, `前`)."""
+    start, end = span.start, span.end
+    left = _LEFT_CONNECTOR.search(text, max(0, start - 20), start)
+    if left is not None:
+        start = left.start()
+    right = _RIGHT_CONNECTOR.match(text, end)
+    if right is not None:
+        end = right.end()
+    if (start, end) == (span.start, span.end):
+        return span
+    return replace(span, start=start, end=end)
+
+
+def find_times(text: str, now: datetime, calendar: WorkCalendar, workday_end: time,
+               prefer_zh: bool) -> TimeResult:
+    """Find every date/time expression in `text` and decide what is due, what starts, what repeats."""
+    zh = find_times_zh(text, now, calendar, workday_end)
+    en = find_times_en(text, now, calendar) if _has_latin_or_digit(text) else []
+    spans = join_times(text, merge_spans(zh, en, prefer_zh), now)
+    spans = [absorb_connectors(text, s) for s in spans if s.value is not None]
+    due: date | datetime | None = None
+    start: date | datetime | None = None
+    recurrence: str | None = None
+    for span in spans:
+        if span.kind == "start":
+            start = start if start is not None else span.value
+        elif span.kind == "recurrence":
+            if recurrence is None:
+                recurrence, due = span.rrule, span.value
+        elif due is None:
+            due = span.value
+    return TimeResult(due, start, recurrence, spans)
+
+
+_LATIN_OR_DIGIT: Final = re.compile(r"[A-Za-z0-9]")
+
+
+def _has_latin_or_digit(text: str) -> bool:
+    return _LATIN_OR_DIGIT.search(text) is not None
