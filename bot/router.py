@@ -95,6 +95,8 @@ class Request:
             tenant=self.inbound.tenant,
             handle=handle,
             platform_ids=self.inbound.mention_ids,
+            default_timezone=self.router.default_timezone,
+            default_locale=self.router.default_language,
         )
 
     def when(self, text: str) -> tuple[date, datetime | None]:
@@ -207,6 +209,8 @@ class Router:
         """Handle one message; None when the event was already handled (a redelivery)."""
         text = clean_text(inbound.text)
         lang: Lang = "zh" if (inbound.user_locale or self.default_language) == "zh" else "en"
+        # Errors are answered in the sender's own language once it is known (set by _dispatch).
+        said_in: list[Lang] = [lang]
         if len(text) > MAX_TEXT:
             return Reply(
                 text=tr(
@@ -223,17 +227,17 @@ class Router:
             with session_scope(self.engine, immediate=True) as session:
                 if inbound.event_id and not self._record_event(session, inbound):
                     return None
-                return self._dispatch(session, inbound, text)
+                return self._dispatch(session, inbound, text, said_in)
         except _Duplicate:
             return None
         except PMError as err:
-            return Reply(text=error_text(lang, err), ok=False, error=err.code)
+            return Reply(text=error_text(said_in[0], err), ok=False, error=err.code)
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("command_failed", ref=ref, platform=inbound.platform)
             return Reply(
                 text=tr(
-                    lang,
+                    said_in[0],
                     "Sorry, something went wrong on my side (ref {ref}). Nothing was changed.",
                     "抱歉，我这边出错了（编号 {ref}），没有做任何修改。",
                     ref=ref,
@@ -270,18 +274,20 @@ class Router:
             display_name=inbound.user_name,
             timezone=inbound.user_timezone,
             locale=inbound.user_locale,
+            default_timezone=self.default_timezone,
+            default_locale=self.default_language,
         )
-        if user.timezone == "UTC" and not inbound.user_timezone and self.default_timezone != "UTC":
-            user.timezone = self.default_timezone
-            session.add(user)
         if not inbound.user_locale and user.locale not in ("zh", "en"):
             user.locale = self.default_language
         return to_actor(user, inbound.platform)
 
-    def _dispatch(self, session: Session, inbound: Inbound, text: str) -> Reply:
+    def _dispatch(
+        self, session: Session, inbound: Inbound, text: str, said_in: list[Lang]
+    ) -> Reply:
         actor = self.actor_for(session, inbound)
         ctx = Ctx(session=session, actor=actor, clock=self.clock)
         lang: Lang = "zh" if actor.locale == "zh" else "en"
+        said_in[0] = lang
         default_project = (
             channel_project_key(
                 ctx, platform=inbound.platform, tenant=inbound.tenant, channel_id=inbound.channel_id

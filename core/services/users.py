@@ -35,11 +35,14 @@ def ensure_user(
     display_name: str | None = None,
     timezone: str | None = None,
     locale: str | None = None,
+    default_timezone: str = "UTC",
+    default_locale: str = "zh",
 ) -> User:
     """Find the user behind a platform identity, creating both if new.
 
     The first user of an empty database becomes admin. A known user's display name, zone and
-    locale are refreshed when the platform reports new ones.
+    locale are refreshed when the platform reports new ones; a new user the platform says nothing
+    about gets the defaults (the deployment's zone and language).
     """
     external_id = external_id.strip()[:128]
     if not external_id:
@@ -68,8 +71,8 @@ def ensure_user(
     user = User(
         name=(display_name or external_id)[:200],
         is_admin=first,
-        timezone=timezone if timezone and _valid_zone(timezone) else "UTC",
-        locale=locale or "zh",
+        timezone=timezone if timezone and _valid_zone(timezone) else default_timezone,
+        locale=locale or default_locale,
     )
     session.add(user)
     session.flush()
@@ -102,6 +105,8 @@ def resolve_user(
     tenant: str,
     handle: str,
     platform_ids: dict[str, str] | None = None,
+    default_timezone: str = "UTC",
+    default_locale: str = "zh",
 ) -> User:
     """Resolve a mention to one user: by platform id, then display name, name or alias.
 
@@ -119,6 +124,8 @@ def resolve_user(
             tenant=tenant,
             external_id=platform_ids[handle],
             display_name=handle if handle != platform_ids[handle] else None,
+            default_timezone=default_timezone,
+            default_locale=default_locale,
         )
     lowered = handle.lower()
     by_identity = select(Identity.user_id).where(
