@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
+from core.nlp.en_holidays import HOLIDAY_FIRST_WORDS, HOLIDAYS, MAX_HOLIDAY_TOKENS
 from core.nlp.en_lex import (
     GLUED_UNITS,
     GLUE_PUNCT,
@@ -93,13 +94,14 @@ class Atom:
     eod: bool = False
     now: bool = False
     rec: Rec | None = None
+    hol: tuple[str, ...] | None = None  # a named day ("christmas"), resolved with wmod/year
     weak: bool = False
     slots: frozenset[str] = field(default_factory=frozenset)
 
 
 def _slots(a: Atom) -> frozenset[str]:
     names = []
-    if a.ymd is not None:
+    if a.ymd is not None or a.hol is not None:
         names.append("ymd")
     if a.day is not None:
         names.append("day")
@@ -324,11 +326,15 @@ class Scanner:
                 return j + 1, TENS_WORDS[w] + ORDINAL_UNITS[u]
         return None
 
-    def day_number(self, i: int, words: bool = False) -> tuple[int, int, bool] | None:
-        """A day of month at i → (j, day, ordinal?): "3", "3rd", "04th", "third", "twenty one"."""
+    def day_number(self, i: int, words: bool = False,
+                   inner: bool = False) -> tuple[int, int, bool] | None:
+        """A day of month at i → (j, day, ordinal?): "3", "3rd", "04th", "third", "twenty one".
+
+        `inner`: the number continues a date already begun ("Oct/2", "Dec31", "Sep-23").
+        """
         if self.isnum[i] if i < self.n else False:
             raw = self.raw[i]
-            if len(raw) > 2 or not self.number_start_ok(i):
+            if len(raw) > 2 or not (inner or self.number_start_ok(i)):
                 return None
             d = int(raw)
             if not 1 <= d <= 31:
@@ -446,7 +452,7 @@ class Scanner:
         amount: float | None = None
         j = i
         if i < self.n and self.isnum[i]:
-            if not self.number_start_ok(i):
+            if not self.number_start_ok(i) and not (i > 0 and self.low[i - 1] == ","):
                 return None
             raw = self.raw[i]
             if len(raw) > 6:
@@ -685,7 +691,7 @@ def _hour_context(s: Scanner, i: int) -> bool:
 
 def _m_time_num(s: Scanner, i: int) -> Atom | None:
     """Clock times starting with digits: 15:30, 3:30 pm, 8.30pm, 9h15, 1515pm, 3pm, at 5."""
-    if not s.number_start_ok(i):
+    if not s.number_start_ok(i) and not (s.tok(i - 1) == "t" and i >= 2 and s.isnum[i - 2]):
         return None
     raw = s.raw[i]
     v = int(raw) if len(raw) <= 4 else -1
@@ -717,10 +723,15 @@ def _m_time_num(s: Scanner, i: int) -> Atom | None:
             return _mk_time(i, k + 1 if s.tok(k) == "h" else k + 2, v, mi, 0, None, True, True)
         if s.tok(k) == "." and k + 1 < s.n and s.isnum[k + 1] and s.glued(k):
             return None  # a dotted date such as 13.5.2015
+        if s.tok(k) == "." and s.glued(k - 1) and not s.glued(k) and 1 <= mi <= 12 \
+                and 1 <= v <= 31:
+            return None  # "23.08." is a day and month
         prev = s.prev_atom(i)
         ctx = _hour_context(s, i) or (prev is not None and prev.hm is None and (
-            prev.ymd is not None or prev.wd is not None or prev.rel is not None
-            or prev.day is not None))
+            prev.ymd is not None or prev.rel is not None or prev.day is not None))
+        if not ctx and prev is not None and prev.hm is None and prev.wd is not None:
+            # after a bare weekday "19.06" is a date when it can be one
+            ctx = not (1 <= mi <= 12 and 1 <= v <= 31)
         if ctx and v <= 23:
             return _mk_time(i, k, v, mi, 0, None, True, True)
         return None
@@ -756,7 +767,7 @@ def _m_time_num(s: Scanner, i: int) -> Atom | None:
     if len(raw) > 2:
         return None
     # H [mer] / H o'clock / H ish / 12 noon
-    k, mer = _after_mer(s, j)
+    k, mer = _after_mer(s, j + 1 if s.tok(j) == "." and s.glued(i) and s.glued(j) else j)
     if mer is not None:
         return _mk_time(i, k, v, 0, 0, mer, False, False)
     t = s.tok(j)
@@ -898,8 +909,13 @@ def _m_ordinal_day(s: Scanner, i: int) -> Atom | None:
         return None
     k, d, ordinal = r
     if not the and not ordinal and not on:
-        return None
-    if on and not the and not ordinal and not s.boundary(k):
+        prev = s.prev_atom(j)
+        if not (prev is not None and prev.wd is not None and prev.ymd is None and
+                prev.day is None and prev.tj == j and d >= 13 and s.boundary(k)
+                and s.number_end_ok(k)):
+            return None
+        return Atom(j, k, day=d)
+    if on and not the and not ordinal and not (s.boundary(k) and s.number_end_ok(k)):
         return None
     if not ordinal and s.isnum[j] and s.tok(k) in ("st", "nd", "rd", "th"):
         return None
@@ -978,6 +994,9 @@ def _m_monthdate(s: Scanner, i: int) -> Atom | None:
     if mw is not None:
         j, m = mw
         k = j
+        if s.tok(k) in ("]", ")") and s.tok(i - 1) in ("[", "("):
+            k += 1
+            j = k
         if s.tok(k) in ("/", "-", ".", ",") and (s.glued(k - 1) or s.tok(k) == "-"
                                                  or s.tok(k) == ","):
             k += 1
@@ -985,12 +1004,12 @@ def _m_monthdate(s: Scanner, i: int) -> Atom | None:
             k += 1
         # month-year-day: September-2020-23
         if k < s.n and s.isnum[k] and len(s.raw[k]) == 4 and s.tok(k + 1) in ("-", "/"):
-            r = s.day_number(k + 2)
+            r = s.day_number(k + 2, inner=True)
             y = int(s.raw[k])
             if r is not None and 1000 <= y <= 2999:
                 return Atom(i, r[0], ymd=(y, m, r[1]))
         is_may_lower = w == "may" and s.raw[i] == "may"
-        r = s.day_number(k, words=not is_may_lower)
+        r = s.day_number(k, words=not is_may_lower, inner=True)
         if r is not None and not (k < s.n and s.isnum[k] and s.tok(r[0]) == ":"):
             kk, d, _ordinal = r
             # "Jan 4 12pm": the 12 would be an hour
@@ -1023,11 +1042,11 @@ def _m_monthdate(s: Scanner, i: int) -> Atom | None:
         if mw2 is not None:
             j, m = mw2
             if s.tok(j) in ("/", "-", "."):
-                r = s.day_number(j + 1)
+                r = s.day_number(j + 1, inner=True)
                 if r is not None:
                     return Atom(i, r[0], ymd=(y, m, r[1]))
             return None
-        r = s.day_number(i + 2)
+        r = s.day_number(i + 2, inner=True)
         if r is not None and s.tok(r[0]) in ("/", "-", "."):
             mw3 = s.month_word(r[0] + 1)
             if mw3 is not None:
@@ -1103,7 +1122,9 @@ def _m_numeric_date(s: Scanner, i: int) -> Atom | None:
     parts = [raw, raw2]
     seps = [sep]
     if s.tok(k) == sep and k + 1 < s.n and s.isnum[k + 1] and (
-            (s.glued(k - 1) and s.glued(k)) or spaced_ok):
+            (s.glued(k - 1) and s.glued(k)) or (
+                spaced_ok and len(s.raw[k + 1]) in (2, 4) and s.tok(k + 2) not in (":", ".")
+                and s.meridiem(k + 2) is None)):
         parts.append(s.raw[k + 1])
         seps.append(sep)
         k += 2
@@ -1116,7 +1137,8 @@ def _m_numeric_date(s: Scanner, i: int) -> Atom | None:
         trailing_dot = True
         # "11.9." German style; don't eat a sentence-ending dot of "v1.2."
         k += 1
-    if not s.number_end_ok(k) and s.tok(k) not in ("-", ".", ","):
+    if not s.number_end_ok(k) and s.tok(k) not in ("-", ".", ",") and not (
+            s.tok(k) == "t" and k + 1 < s.n and s.isnum[k + 1] and s.glued(k)):
         return None
     if any(len(p) > 4 for p in parts):
         return None
@@ -1149,6 +1171,9 @@ def _m_numeric_date(s: Scanner, i: int) -> Atom | None:
     if x1 == 24 and x2 == 7:
         return None  # "24/7"
     atom = _dm_atom(i, k, x1, x2, None, day_first=sep == ".")
+    if atom is not None and s.tok(i - 1) in ("this", "next") and i > 0:
+        atom.ymd_mod = s.tok(i - 1)
+        atom.ti = i - 1
     if atom is not None and sep in (".", "-") and not trailing_dot:
         # "2.5", "3-4": plain numbers unless they look like dd.mm or sit next to a date word
         if not (len(a) == 2 and len(b) == 2) and sep == ".":
@@ -1544,6 +1569,47 @@ def _m_monthly_prefix(s: Scanner, i: int) -> Atom | None:
     return Atom(i, j + 3, rec=Rec("MONTHLY", 1, (), md))
 
 
+def _m_holiday(s: Scanner, i: int) -> Atom | None:
+    """ "Christmas", "next Easter", "black friday 2010", "independence day of this year"."""
+    j = i
+    mod: str | None = None
+    w = s.tok(j)
+    if w in ("next", "last", "previous", "following", "this", "coming"):
+        mod = {"previous": "last", "coming": "next"}.get(w, w)
+        j += 1
+    words: list[str] = []
+    ends: list[int] = []
+    k = j
+    while k < s.n and len(words) < MAX_HOLIDAY_TOKENS:
+        t = s.low[k]
+        if t in ("'", "’"):
+            k += 1
+            continue
+        if not (t[0].isalpha() or t == "."):
+            break
+        words.append(t)
+        ends.append(k + 1)
+        k += 1
+    if not words or words[0] not in HOLIDAY_FIRST_WORDS:
+        return None
+    for n in range(len(words), 0, -1):
+        name = tuple(words[:n])
+        if name in HOLIDAYS:
+            end = ends[n - 1]
+            if name == ("may", "day") and s.raw[j][0] == "m":
+                return None
+            a = Atom(i, end, hol=name, wmod=mod)
+            yr = s.year_digits(end, False)
+            if yr is not None:
+                a.tj, a.year = yr
+            elif s.tok(end) == "of" and s.tok(end + 1) in ("this", "next", "last") and \
+                    s.tok(end + 2) == "year":
+                a.tj = end + 3
+                a.ymd_mod = s.tok(end + 1)
+            return a
+    return None
+
+
 _NUM_MATCHERS: Final[tuple[Callable[[Scanner, int], Atom | None], ...]] = (
     _m_time_num, _m_numeric_date, _m_monthdate, _m_offset, _m_ordinal_day, _m_past_to,
     _m_year, _m_weekday, _m_period,
@@ -1588,6 +1654,8 @@ def _build_dispatch() -> dict[str, tuple[Callable[[Scanner, int], Atom | None], 
     add(list(ORDINAL_UNITS) + list(ORDINAL_TENS), _m_monthdate, _m_weekday)
     add(list(_FREQ_WORDS) + ["every", "each", "evry", "bi", "on"], _m_recurrence)
     add(["on"], _m_ordinal_day, _m_monthly_prefix)
+    add([*HOLIDAY_FIRST_WORDS, "next", "last", "previous", "following", "this", "coming"],
+        _m_holiday)
     return {k: tuple(v) for k, v in table.items()}
 
 

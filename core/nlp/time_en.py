@@ -15,6 +15,7 @@ from dateutil.relativedelta import relativedelta
 
 from core.calendar import WorkCalendar, add_workdays
 from core.nlp.en_grammar import Atom, Rec, Scanner
+from core.nlp.en_holidays import holiday_near
 from core.nlp.en_lex import (
     EOD_HOUR,
     GLUE_PUNCT,
@@ -285,6 +286,13 @@ def _date_of(cl: list[Atom], now: datetime, today: date,
             base = got[0]
         assert base is not None
         return (_apply_offset_date(base, off, calendar), "day")
+    hol = next((a for a in cl if a.hol is not None), None)
+    if hol is not None and hol.hol is not None:
+        hy = hol.year
+        if hol.ymd_mod is not None:
+            hy = today.year + {"this": 0, "next": 1, "last": -1}[hol.ymd_mod]
+        hd = holiday_near(hol.hol, today, hol.wmod, hy)
+        return _INVALID if hd is None else (hd, "day")
     ymd_atoms = [a for a in cl if a.ymd is not None]
     wd_atom = next((a for a in cl if a.wd is not None), None)
     period_atom = next((a for a in cl if a.period is not None or a.quarter is not None), None)
