@@ -1,0 +1,53 @@
+"""A FakeChat over the real router: `ConsoleChat` with a fixed clock and a transcript.
+
+chat = make_chat(engine)
+reply = chat.say("alice", "project new WEB Website")
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+
+from bot.console import ConsoleChat
+from bot.router import Router
+from core.clock import FixedClock
+from core.messages import Reply
+
+NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday
+
+
+def make_chat(
+    engine: Engine,
+    clock: FixedClock | None = None,
+    *,
+    language: str = "en",
+    timezone: str = "UTC",
+) -> ConsoleChat:
+    """A console chat over `engine`, replying in `language` to new users."""
+    router = Router(
+        engine,
+        clock or FixedClock(NOON),
+        default_language=language,
+        default_timezone=timezone,
+    )
+    return ConsoleChat(router)
+
+
+def ok(chat: ConsoleChat, user: str, text: str, **kw: object) -> Reply:
+    """Say `text` and insist the bot accepted it; returns the reply."""
+    reply = chat.say(user, text, **kw)  # type: ignore[arg-type]  # keyword pass-through
+    assert reply is not None, f"{text!r} was treated as a duplicate"
+    assert reply.ok, f"{user}> {text}\n{reply.text}"
+    return reply
+
+
+def refused(chat: ConsoleChat, user: str, text: str, **kw: object) -> Reply:
+    """Say `text` and insist the bot refused it politely (no traceback, an error code)."""
+    reply = chat.say(user, text, **kw)  # type: ignore[arg-type]  # keyword pass-through
+    assert reply is not None, f"{text!r} was treated as a duplicate"
+    assert not reply.ok, f"{user}> {text} was accepted:\n{reply.text}"
+    assert reply.error, reply
+    assert "Traceback" not in reply.text
+    return reply
