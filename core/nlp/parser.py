@@ -119,6 +119,12 @@ _QUERY_LEAD: Final = re.compile(
 )
 _QUERY_ANY: Final = re.compile(r"哪些|多少|几个任务|几项|有没有.*任务|什么任务|进度如何|进展如何|怎么样了")
 _QUESTION_END: Final = re.compile(r"(?:[?？]|吗|呢)\s*$")
+# A bare question is a query only when it is about work items.
+_QUERY_TOPIC: Final = re.compile(
+    r"任务|待办|事项|工作|事情|截止|到期|逾期|过期|进度|进展|安排|计划|(?<![A-Za-z])(?:tasks?|todos?|due"
+    r"|overdue|deadlines?|assigned|open|pending|blocked|progress|status|my)(?![A-Za-z])",
+    _I,
+)
 _REQUEST_LEAD: Final = re.compile(
     r"^\s*(?:(?:can|could|would|will)\s+(?:you|someone|u)|pls|please|能不能|能否|可以|可否|麻烦|请|帮忙|帮我)",
     _I,
@@ -365,7 +371,8 @@ def _decide_intent(norm: str, task_ref: str | None, shift: Shift | None,
         return "postpone", 0.7
     if _QUERY_LEAD.search(stripped) or _QUERY_ANY.search(stripped):
         return "query", 0.85
-    if _QUESTION_END.search(stripped) and not _REQUEST_LEAD.search(stripped):
+    if _QUESTION_END.search(stripped) and _QUERY_TOPIC.search(stripped) \
+            and not _REQUEST_LEAD.search(stripped):
         return "query", 0.6
     if _COMPLETE_TAIL.search(stripped) and not has_due:
         return "complete", 0.65
@@ -421,8 +428,9 @@ def parse(text: str, now: datetime, tz: tzinfo | None = None,
         intent=intent,
         title=title,
         assignees=assignees,
-        due=_format(times.due, zone),
-        start=_format(times.start, zone),
+        # A question's dates filter the answer; they are not the task's dates.
+        due=None if intent == "query" else _format(times.due, zone),
+        start=None if intent == "query" else _format(times.start, zone),
         priority=priority,
         project=tags[0] if tags else None,
         tags=tags[1:],

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Final
 
 from dateutil.relativedelta import relativedelta
@@ -342,11 +343,19 @@ def _h_year(m: re.Match[str], ctx: _Ctx) -> _Result:
     if year is None or year < 1:
         return None
     pos = m["pos"] or ""
-    if pos == "初":
+    if pos in {"初", "伊始", "开头"}:
         return date(year, 1, 1), "day"
     if pos == "中":
         return date(year, 6, 30), "day"
     return date(year, 12, 31), ("day" if pos in {"底", "末"} else "year")
+
+
+def _h_nth_month(m: re.Match[str], ctx: _Ctx) -> _Result:
+    year = _year(m, ctx)
+    month = 1 if m["first"] else _num(m["mn"])
+    if year is None or month is None or not 1 <= month <= 12:
+        return None
+    return _last_day(year, month), "month"
 
 
 def _h_year_bare(m: re.Match[str], ctx: _Ctx) -> _Result:
@@ -428,6 +437,11 @@ _UNIT: Final = {"分钟": "minute", "分": "minute", "小时": "hour", "钟头":
                 "年": "year", "工作日": "workday", "季度": "quarter"}
 
 
+# Beyond these an "offset" is more likely a year or a count than a distance in time.
+_OFFSET_LIMIT: Final = {"minute": 100000, "hour": 10000, "day": 3660, "workday": 2600,
+                        "week": 520, "month": 240, "year": 100, "quarter": 80}
+
+
 def _offset_amount(m: re.Match[str]) -> float | None:
     amount = m["n"]
     if amount == "半":
@@ -446,11 +460,12 @@ def _offset_amount(m: re.Match[str]) -> float | None:
 
 def _h_offset(m: re.Match[str], ctx: _Ctx) -> _Result:
     amount = _offset_amount(m)
-    if amount is None or amount > 10000:
+    unit = _UNIT[m["u"]]
+    if amount is None or amount > _OFFSET_LIMIT[unit]:
         return None
     direction = m.groupdict().get("dir") or "后"
     sign = -1 if direction.endswith("前") else 1
-    return _shift(ctx, amount * sign, _UNIT[m["u"]])
+    return _shift(ctx, amount * sign, unit)
 
 
 def _shift(ctx: _Ctx, amount: float, unit: str) -> _Result:
@@ -472,6 +487,144 @@ def _shift(ctx: _Ctx, amount: float, unit: str) -> _Result:
         return ctx.today + relativedelta(months=round(amount * 3)), "month"
     whole = int(amount)
     return ctx.today + relativedelta(years=whole, months=round((amount - whole) * 12)), "day"
+
+
+# ---------------------------------------------------------------------------------------------
+# Festivals and lunar dates
+
+
+@lru_cache(maxsize=1)
+def _lunisolar() -> object | None:
+    """The `holidays` package's table of lunisolar festival dates (1901–2099), loaded on first use."""
+    try:
+        from holidays.calendars.chinese import _ChineseLunisolar
+    except ImportError:  # pragma: no cover - holidays is a declared dependency
+        return None
+    return _ChineseLunisolar()
+
+
+def _festival(name: str, year: int) -> date | None:
+    table = _lunisolar()
+    if table is None:
+        return None
+    method = getattr(table, f"{name}_date", None)
+    if method is None:
+        return None
+    try:
+        found = method(year)[0]
+    except (KeyError, ValueError, TypeError):
+        return None
+    return found if isinstance(found, date) else None
+
+
+# Lunar (month, day) of the festivals whose Gregorian dates are tabulated; the next lunar new
+# year closes the year as month 13.
+_ANCHORS: Final = (((1, 1), "lunar_new_year", 0), ((5, 5), "dragon_boat", 0),
+                   ((8, 15), "mid_autumn", 0), ((9, 9), "double_ninth", 0),
+                   ((13, 1), "lunar_new_year", 1))
+_LUNAR_MONTH: Final = 29.53
+
+
+def _lunar_index(month: int, day: int) -> float:
+    return (month - 1) * _LUNAR_MONTH + day - 1
+
+
+def lunar_to_solar(year: int, month: int, day: int) -> date | None:
+    """Gregorian date of a lunar date, counted from the nearest tabulated festival (±1 day)."""
+    if not (1 <= month <= 12 and 1 <= day <= 30):
+        return None
+    target = _lunar_index(month, day)
+    best: tuple[float, date] | None = None
+    for (lm, ld), name, offset in _ANCHORS:
+        found = _festival(name, year + offset)
+        if found is None:
+            continue
+        # Counting from the closest festival keeps a leap month elsewhere in the year out.
+        distance = target - _lunar_index(lm, ld)
+        if best is None or abs(distance) < abs(best[0]):
+            best = (distance, found)
+    if best is None:
+        return None
+    return best[1] + timedelta(days=round(best[0]))
+
+
+_SOLAR_FESTIVALS: Final = {
+    "元旦": (1, 1), "元旦节": (1, 1), "新年": (1, 1), "情人节": (2, 14), "妇女节": (3, 8),
+    "三八节": (3, 8), "女生节": (3, 7), "植树节": (3, 12), "愚人节": (4, 1), "劳动节": (5, 1),
+    "五一劳动节": (5, 1), "五一节": (5, 1), "五一": (5, 1), "青年节": (5, 4), "儿童节": (6, 1),
+    "六一": (6, 1), "建党节": (7, 1), "建军节": (8, 1), "教师节": (9, 10), "国庆": (10, 1),
+    "国庆节": (10, 1), "万圣节": (10, 31), "光棍节": (11, 11), "双十一": (11, 11),
+    "双11": (11, 11), "双十二": (12, 12), "双12": (12, 12), "平安夜": (12, 24),
+    "圣诞": (12, 25), "圣诞节": (12, 25),
+}
+# Festivals on the lunar calendar: (table name or lunar month/day, days to add).
+_LUNAR_FESTIVALS: Final[dict[str, tuple[str | tuple[int, int], int]]] = {
+    "春节": ("lunar_new_year", 0), "过年": ("lunar_new_year", 0),
+    "大年初一": ("lunar_new_year", 0), "除夕": ("lunar_new_year", -1),
+    "大年三十": ("lunar_new_year", -1), "大年夜": ("lunar_new_year", -1),
+    "元宵": ("lunar_new_year", 14), "元宵节": ("lunar_new_year", 14),
+    "端午": ("dragon_boat", 0), "端午节": ("dragon_boat", 0), "中秋": ("mid_autumn", 0),
+    "中秋节": ("mid_autumn", 0), "重阳": ("double_ninth", 0), "重阳节": ("double_ninth", 0),
+    "七夕": ((7, 7), 0), "腊八": ((12, 8), 0),
+}
+_FESTIVAL_P: Final = "|".join(sorted({*_SOLAR_FESTIVALS, *_LUNAR_FESTIVALS, "清明", "清明节"},
+                                     key=len, reverse=True))
+
+
+def _festival_in(word: str, year: int) -> date | None:
+    """The date of festival `word` in (lunar or Gregorian) year `year`."""
+    if word in _SOLAR_FESTIVALS:
+        return _safe_date(year, *_SOLAR_FESTIVALS[word])
+    if word.startswith("清明"):
+        return _festival("qingming", year)
+    source, shift = _LUNAR_FESTIVALS[word]
+    if isinstance(source, tuple):
+        found = lunar_to_solar(year, *source)
+    elif shift < 0:
+        # New Year's Eve closes lunar year `year`: it is the eve of the next new year.
+        found = _festival(source, year + 1)
+    else:
+        found = _festival(source, year)
+    return None if found is None else found + timedelta(days=shift)
+
+
+def _next_or_in_year(m: re.Match[str], ctx: _Ctx,
+                     resolve: Callable[[int], date | None]) -> _Result:
+    """Resolve in the named year, else the next occurrence on or after today."""
+    year = _year(m, ctx)
+    if year is not None:
+        return _ok(resolve(year))
+    for candidate_year in range(ctx.today.year - 1, ctx.today.year + 2):
+        found = resolve(candidate_year)
+        if found is not None and found >= ctx.today:
+            return found, "day"
+    return None
+
+
+def _h_festival(m: re.Match[str], ctx: _Ctx) -> _Result:
+    word = m["hol"]
+    return _next_or_in_year(m, ctx, lambda year: _festival_in(word, year))
+
+
+_LUNAR_MONTHS: Final = {"正": 1, "冬": 11, "腊": 12}
+
+
+def _h_lunar(m: re.Match[str], ctx: _Ctx) -> _Result:
+    raw_month = m["lm"]
+    month = _LUNAR_MONTHS.get(raw_month) or _num(raw_month)
+    day = _num(m["ld"].replace("廿", "二十") if m["ld"] != "廿" else "二十")
+    if m["ld"] == "卅":
+        day = 30
+    if month is None or day is None:
+        return None
+    return _next_or_in_year(m, ctx, lambda year: lunar_to_solar(year, month, day))
+
+
+def _h_lunar_new_year_day(m: re.Match[str], ctx: _Ctx) -> _Result:
+    day = _num(m["ld"])
+    if day is None:
+        return None
+    return _next_or_in_year(m, ctx, lambda year: lunar_to_solar(year, 1, day))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -610,6 +763,19 @@ def _time_hit(m: re.Match[str], ctx: _Ctx) -> _Tod | None:
 # ---------------------------------------------------------------------------------------------
 # Pattern tables
 
+_LUNAR_DAY_P: Final = (r"(?P<ld>初[一二三四五六七八九十]|廿[一二三四五六七八九]?|卅|[二三]?十[一二三四五六七八九]?"
+                       r"|[12]\d|30|0?[1-9]|[一二三四五六七八九])")
+_LUNAR_MONTH_P: Final = r"(?P<lm>正|冬|腊|十[一二]?|[一二三四五六七八九]|1[0-2]|0?[1-9])"
+# Lunar dates are read only when marked as such: 农历/阴历, 正月/腊月, or a day named 初X/廿X.
+_LUNAR_RULES: Final[list[tuple[re.Pattern[str], _Handler]]] = [
+    (_c(rf"(?:{_YEARPART}\s*)?(?:农历|阴历)\s*{_LUNAR_MONTH_P}月{_LUNAR_DAY_P}[日号]?"), _h_lunar),
+    (_c(rf"(?:{_YEARPART}\s*)?(?P<lm>正|冬|腊)月{_LUNAR_DAY_P}[日号]?"), _h_lunar),
+    (_c(rf"(?:{_YEARPART}\s*)?{_LUNAR_MONTH_P}月(?P<ld>初[一二三四五六七八九十]|廿[一二三四五六七八九]?)"),
+     _h_lunar),
+    (_c(rf"(?:{_YEARPART}\s*)?大年初(?P<ld>[一二三四五六七八九十])"), _h_lunar_new_year_day),
+    (_c(rf"(?:{_YEARPART}\s*)?(?:农历|阴历)?(?P<hol>{_FESTIVAL_P})"), _h_festival),
+]
+
 _DATE_RULES: Final[list[tuple[re.Pattern[str], _Handler]]] = [
     (_c(rf"(?:{_YEARPART}\s*)?(?:{_MONTH_P}\s*月份?|{_MREL_P})\s*的?{_DAY_P}\s*(?P<suf>[日号])?"
         + _NO_SUFFIX_END), _h_ymd),
@@ -636,7 +802,10 @@ _DATE_RULES: Final[list[tuple[re.Pattern[str], _Handler]]] = [
      lambda m, ctx: _h_month_period_any(m, ctx)),
     (_c(rf"(?:{_YEARPART}\s*)?{_MONTH_P}\s*月份?(?P<pos>底|末|初|中旬|上旬|下旬)?"
         r"(?![\d一二三四五六七八九十廿卅初])"), _h_year_month),
-    (_c(rf"{_YEARPART}(?P<pos>底|末|初|中|以内|内)?"), _h_year),
+    (_c(rf"{_YEARPART}(?P<pos>底|末|初|伊始|开头|中|以内|内)?"), _h_year),
+    (_c(rf"{_YEARPART}\s*的?(?:第(?P<mn>1[0-2]|[1-9]|十[一二]?|[一二三四五六七八九])个月|(?P<first>首月))"),
+     _h_nth_month),
+    (_c(r"(?P<now>现在|此刻)"), lambda m, ctx: (ctx.now, "minute")),
     (_c(r"年(?P<pos>底|末|初|中)"), _h_year_bare),
     (_c(rf"(?:{_YEARPART}\s*)?(?P<half>上|下)半年"), _h_half_year),
     (_c(rf"(?:{_YEARPART}\s*)?(?:第?(?P<q>[1-4一二三四首])个?季度|Q(?P<qq>[1-4])季度"
@@ -671,10 +840,10 @@ def _h_month_period_any(m: re.Match[str], ctx: _Ctx) -> _Result:
 _RECUR_RULES: Final = [
     (_c(r"每个?工作日"), "workday"),
     (_c(r"每天|每日|天天|每(?=[早晚夜])"), "day"),
-    (_c(rf"每隔?(?P<n>\d+|[{_CN_NUM}]+)个?(?:天|日)"), "day"),
+    (_c(rf"每隔?(?P<n>\d+|[{_CN_NUM}]+)个?(?:天|日)(?:\s*[一1][次回])?"), "day"),
     (_c(rf"每隔?(?P<n>\d+|[{_CN_NUM}]+)?个?{_WEEK_UNIT}"
         rf"(?P<days>[一二三四五六日天1-7](?:\s*[、,和及与/]?\s*{_WEEK_UNIT}?[一二三四五六日天1-7])*)?"
-        r"(?![次回遍])"), "week"),
+        r"(?![次回遍])(?:\s*[一1][次回])?"), "week"),
     (_c(rf"每隔?(?P<n>\d+|[{_CN_NUM}]+)?个?月(?:的)?(?:(?P<end>底|末|最后一天)|(?P<begin>初)"
         rf"|(?P<md>\d{{1,2}}|[{_CN_NUM}]{{1,3}})[号日])?"), "month"),
     (_c(rf"每年(?:(?P<ym>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])月(?P<yd>\d{{1,2}}"
@@ -688,14 +857,14 @@ _TIME_RULES: Final = [
     _c(rf"(?:{_PER_P}\s*)?(?P<h>2[0-4]|[01]?\d|[零〇一二两三四五六七八九十]{{1,3}})\s*(?:点|时)钟?\s*"
        r"(?:(?P<half>半)|(?P<q>[一1三3])刻|(?P<mi>[0-5]?\d|[零〇一二三四五六七八九十]{1,3})\s*分?"
        r"(?:\s*(?P<s>[0-5]?\d|[零〇一二三四五六七八九十]{1,3})\s*秒)?)?(?:钟|整|多钟?|许|左右)?"),
-    _c(rf"(?:{_PER_P}\s*)?(?<![\d:])(?P<hh>2[0-4]|[01]?\d):(?P<mm>[0-5]\d)(?::(?P<ss>[0-5]\d))?"
+    _c(rf"(?:{_PER_P}\s*)?(?:(?<![\d:])|(?<=[-/.月]\d\d))(?P<hh>2[0-4]|[01]?\d):(?P<mm>[0-5]\d)(?::(?P<ss>[0-5]\d))?"
        r"(?!\d)(?:\s*(?P<ap>[ap])\.?m\b\.?)?"),
     _c(r"(?P<alone>今晚|今早|今晨|今夜|明早|明晚|明晨|昨晚|当晚|中午|上午|下午|早上|晚上|傍晚|午夜|半夜)"),
     _c(r"(?P<eod>下班(?:之前|以前|前|时)|收工前)"),
 ]
 
 # Only texts holding one of these characters can contain a Chinese time expression.
-_TRIGGER: Final = re.compile(r"[\d点时天日周星礼月年号后前内晚早午夜季工今明昨每下上本这当半]")
+_TRIGGER: Final = re.compile(r"[\d\u4e00-\u9fff]")
 _JOIN_GAP: Final = re.compile(r"[\s,，的\-T]*")
 _START_BEFORE: Final = re.compile(r"(?:从|自从|自)\s*$")
 _START_AFTER: Final = re.compile(r"\s*(?:开始|起(?![草床飞身来诉码]))")
@@ -703,12 +872,18 @@ _START_AFTER: Final = re.compile(r"\s*(?:开始|起(?![草床飞身来诉码]))"
 
 def _collect(text: str, ctx: _Ctx) -> list[_Hit]:
     hits: list[_Hit] = []
-    for pattern, handler in _DATE_RULES:
+    for pattern, handler in _LUNAR_RULES:
         for m in pattern.finditer(text):
             result = handler(m, ctx)
             if result is not None:
-                hits.append(_Hit(m.start(), m.end(), result[0], result[1],
-                                 weekday_only=handler is _h_weekday))
+                hits.append(_Hit(m.start(), m.end(), result[0], result[1]))
+    for pattern, handler in _DATE_RULES:
+        for m in pattern.finditer(text):
+            result = handler(m, ctx)
+            # A match that looks like a date but names none (2月30日) still claims its text, so
+            # a shorter reading inside it (30日) cannot win.
+            hits.append(_Hit(m.start(), m.end(), result[0] if result else None,
+                             result[1] if result else "day", weekday_only=handler is _h_weekday))
     for pattern, kind in _RECUR_RULES:
         for m in pattern.finditer(text):
             found = _recurrence(m.groupdict(), kind)
