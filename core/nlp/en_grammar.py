@@ -17,11 +17,10 @@ from typing import Final
 
 from core.nlp.en_holidays import HOLIDAY_FIRST_WORDS, HOLIDAYS, MAX_HOLIDAY_TOKENS
 from core.nlp.en_lex import (
-    GLUED_UNITS,
     GLUE_PUNCT,
     GLUE_WORDS,
+    GLUED_UNITS,
     MONTHS,
-    NUMBER_WORDS,
     ORDINAL_SUFFIXES,
     ORDINAL_TENS,
     ORDINAL_UNITS,
@@ -35,7 +34,6 @@ from core.nlp.en_lex import (
     WEAK_WEEKDAYS,
     WEEKDAYS,
     WORKDAY_ADJ,
-    words_to_int,
 )
 
 # Offsets: field name → amount (floats allowed for "2.5 hours").
@@ -171,7 +169,7 @@ _DAY_FOLLOWERS: Final = (frozenset(GLUE_WORDS) | frozenset(MONTHS) | frozenset(W
                          | frozenset(PARTS_OF_DAY)
                          | frozenset({"and", "or", "to", "please", "pls", "then", "next",
                                       "this", "day", "so", "if", "instead", "latest", "eod",
-                                      "cob", "p", "a", "am", "pm", "if", "is", "would",
+                                      "cob", "p", "a", "am", "pm", "is", "would",
                                       "will", "works", "that", "we", "i", "you", "ok",
                                       "morning", "early", "late", "sharp", "too"}))
 
@@ -287,8 +285,7 @@ class Scanner:
                     j += 1
                 return j, _MERIDIEM[w]
             if i > 0 and self.st[i] == self.en[i - 1] and self.isnum[i - 1]:
-                if self.boundary(i + 1) or self.tok(i + 1) not in ("m",):
-                    return i + 1, _MERIDIEM[w]
+                return i + 1, _MERIDIEM[w]
             return None
         return None
 
@@ -505,11 +502,7 @@ class Scanner:
                                                           "years", "year", "seconds"):
                     return None
             fieldname, mult = UNITS[u]
-            k = j + 1
-            if u in ("second", "minute", "day", "week", "month", "year", "hour") and \
-                    amount == 1.0 and w in ("one",) and False:
-                pass
-            return k, fieldname, amount * mult
+            return j + 1, fieldname, amount * mult
         return None
 
     # ----------------------------------------------------------------- scanning
@@ -605,7 +598,7 @@ def _m_eod(s: Scanner, i: int) -> Atom | None:
             return Atom(i, k + 2, eod=True)
         if t in _TODAY_WORDS:
             return Atom(i, k + 1, eod=True, rel=_TODAY_WORDS[t])
-        if t in WEEKDAYS and t not in WEAK_WEEKDAYS or (t in WEEKDAYS and k > j + 2):
+        if (t in WEEKDAYS and t not in WEAK_WEEKDAYS) or (t in WEEKDAYS and k > j + 2):
             return Atom(i, k + 1, eod=True, wd=WEEKDAYS[t],
                         wmod="this" if s.tok(k - 1) == "this" else None)
     return None
@@ -617,11 +610,9 @@ def _m_pod(s: Scanner, i: int) -> Atom | None:
     w = s.tok(j)
     if w == "in" and s.tok(j + 1) == "the":
         j += 2
-    elif w == "at" and s.tok(j + 1) in ("noon", "midnight", "midday", "lunchtime", "lunch",
-                                        "night"):
-        j += 1
-    elif w in ("around", "about") and s.tok(j + 1) in ("noon", "midday", "lunchtime",
-                                                        "midnight"):
+    elif (w == "at" and s.tok(j + 1) in ("noon", "midnight", "midday", "lunchtime", "lunch",
+                                        "night")) or (w in ("around", "about") and s.tok(j + 1) in ("noon", "midday", "lunchtime",
+                                                        "midnight")):
         j += 1
     mod = None
     if s.tok(j) in ("early", "late", "mid"):
@@ -657,12 +648,10 @@ def _m_pod(s: Scanner, i: int) -> Atom | None:
 
 def _mk_time(i: int, j: int, h: int, m: int, sec: int, mer: str | None, minutes: bool,
              literal: bool) -> Atom | None:
-    if mer is not None:
-        if not 1 <= h <= 12 and not (h == 0 and mer == "am"):
-            if 13 <= h <= 23 and mer == "pm":
-                mer = None  # "1515pm": already 24-hour
-            else:
-                return None
+    if mer is not None and not 1 <= h <= 12 and not (h == 0 and mer == "am"):
+        if not (13 <= h <= 23 and mer == "pm"):
+            return None
+        mer = None  # "1515pm": already 24-hour
     if not (0 <= h <= 24 and 0 <= m < 60 and 0 <= sec < 60):
         return None
     if h == 24:
@@ -683,10 +672,7 @@ def _hour_context(s: Scanner, i: int) -> bool:
     """True when token i sits where a bare hour is expected ("at 5", "tomorrow 5")."""
     if i == 0:
         return False
-    p = s.low[i - 1]
-    if p in _HOUR_CONTEXT:
-        return True
-    return False
+    return s.low[i - 1] in _HOUR_CONTEXT
 
 
 def _m_time_num(s: Scanner, i: int) -> Atom | None:
@@ -710,7 +696,7 @@ def _m_time_num(s: Scanner, i: int) -> Atom | None:
         k, mer = _after_mer(s, k)
         if mer is None and s.tok(k) in ("h", "hrs", "uhr"):
             k += 1
-        return _mk_time(i, k, v, mi, sec, mer, True, len(raw) == 2 and raw[0] == "0" or v > 12)
+        return _mk_time(i, k, v, mi, sec, mer, True, (len(raw) == 2 and raw[0] == "0") or v > 12)
     # H.MM / H,MM  with am/pm or "h", or where a time is expected
     if sep == "." and s.glued(i) and j + 1 < s.n and s.isnum[j + 1] and len(raw) <= 2 \
             and len(s.raw[j + 1]) == 2 and s.glued(j):
@@ -759,10 +745,10 @@ def _m_time_num(s: Scanner, i: int) -> Atom | None:
             if (dated and (not yearish or (prev is not None and prev.ymd is not None)))\
                     or (_hour_context(s, i) and (raw[0] in "012") and not yearish):
                 return _mk_time(i, j, h, mi, 0, None, True, True)
-            if dated and yearish and prev is not None and prev.ymd is None:
+            if dated and yearish and prev is not None and prev.ymd is None and \
+                    prev.wd is not None and prev.rel is None:
                 # "on Sunday 1925": a year after a weekday makes no sense
-                if prev.wd is not None and prev.rel is None:
-                    return _mk_time(i, j, h, mi, 0, None, True, True)
+                return _mk_time(i, j, h, mi, 0, None, True, True)
         return None
     if len(raw) > 2:
         return None
@@ -865,10 +851,10 @@ def _m_past_to(s: Scanner, i: int) -> Atom | None:
     rel = s.tok(j)
     if rel not in ("past", "after", "to", "before", "till", "til"):
         return None
-    if rel in ("after", "before") and s.tok(i + 1) not in ("min", "mins", "minute", "minutes",
-                                                            "quarter", "past"):
-        if w not in ("quarter", "half", "a"):
-            return None
+    if rel in ("after", "before") and s.tok(i + 1) not in (
+            "min", "mins", "minute", "minutes", "quarter", "past") and \
+            w not in ("quarter", "half", "a"):
+        return None
     j += 1
     hr: tuple[int, int] | None = None
     if j < s.n and s.isnum[j] and len(s.raw[j]) <= 2:
@@ -938,17 +924,6 @@ def _m_ordinal_day(s: Scanner, i: int) -> Atom | None:
     return Atom(i if the else j, k, day=d, weak=weak)
 
 
-def _widen_year(y: int, today_year: int) -> int:
-    if y >= 0:
-        return y
-    yy = -y - 1
-    century = today_year // 100 * 100
-    cand = century + yy
-    if cand > today_year + 20:
-        cand -= 100
-    return cand
-
-
 def _year_after(s: Scanner, k: int) -> tuple[int, int | None]:
     """An optional year after a month-day at k: ", 2019", " 2019", " of 87", "'19", words."""
     j = k
@@ -975,6 +950,8 @@ def _year_after(s: Scanner, k: int) -> tuple[int, int | None]:
         if r is not None:
             if len(raw) == 2 and (s.tok(j + 1) == ":" or s.meridiem(j + 1) is not None):
                 return k, None
+            if s.tok(r[0]) == "year":
+                return r[0] + 1, r[1]  # "19 February 2013 year 09:10"
             return r[0], r[1]
         return k, None
     if s.tok(j) == "year" and s.tok(j + 1) in ("of",):
@@ -1016,14 +993,13 @@ def _m_monthdate(s: Scanner, i: int) -> Atom | None:
             if k < s.n and s.isnum[k] and s.meridiem(kk) is not None:
                 r = None
             else:
-                ye, y = _year_after(s, kk)
-                if y is None:
+                ye, y1 = _year_after(s, kk)
+                if y1 is None and s.tok(kk) in ("-", "/") and kk + 1 < s.n and s.isnum[kk + 1]:
                     # the "-2020" in "Sep-23-2020"
-                    if s.tok(kk) in ("-", "/") and kk + 1 < s.n and s.isnum[kk + 1]:
-                        yy = s.year_digits(kk + 1, True)
-                        if yy is not None:
-                            ye, y = yy
-                return Atom(i, ye, ymd=(y, m, d))
+                    yy = s.year_digits(kk + 1, True)
+                    if yy is not None:
+                        ye, y1 = yy
+                return Atom(i, ye, ymd=(y1, m, d))
         # month year: "March 2027", "May 2027"
         if k == j or s.tok(j) in (",",):
             yr = s.year_digits(j if s.tok(j) != "," else j + 1, False)
@@ -1060,13 +1036,12 @@ def _m_monthdate(s: Scanner, i: int) -> Atom | None:
     if r is None:
         return None
     k, d, ordinal = r
-    if j < s.n and not s.isnum[j] and not ordinal and w != "the":
+    if j < s.n and not s.isnum[j] and not ordinal and w != "the" and d < 13:
         # a cardinal word before a month: "twenty five January" is fine, "one May" is not
-        if d < 13:
-            return None
+        return None
     if s.tok(k) == "day" and s.tok(k + 1) == "of":
         k += 1
-    if s.tok(k) in ("/", "-", ".", "of") or (s.tok(k) == "," and False):
+    if s.tok(k) in ("/", "-", ".", "of"):
         k += 1
     # day-year-month: 23-2020-September
     if k < s.n and s.isnum[k] and len(s.raw[k]) == 4 and s.tok(k + 1) in ("-", "/"):
@@ -1085,8 +1060,8 @@ def _m_monthdate(s: Scanner, i: int) -> Atom | None:
         yy = s.year_digits(kk + 1, True)
         if yy is not None:
             return Atom(i, yy[0], ymd=(yy[1], m, d))
-    ye, y = _year_after(s, kk)
-    return Atom(i, ye, ymd=(y, m, d))
+    ye, y2 = _year_after(s, kk)
+    return Atom(i, ye, ymd=(y2, m, d))
 
 
 def _m_numeric_date(s: Scanner, i: int) -> Atom | None:
@@ -1197,11 +1172,6 @@ def _dm_atom(i: int, k: int, x1: int, x2: int, y: int | None, day_first: bool) -
     return Atom(i, k, ymd=prim, ymd_alt=alt)
 
 
-def _m_iso(s: Scanner, i: int) -> Atom | None:
-    """2016-12-16T12:23:59 as one date plus a time atom (the T part)."""
-    return None
-
-
 def _m_year(s: Scanner, i: int) -> Atom | None:
     """A lone year ("in 2027", "by 2027"); weak: it needs a connector or a neighbour."""
     if not s.number_start_ok(i) or len(s.raw[i]) != 4:
@@ -1291,7 +1261,7 @@ def _m_period(s: Scanner, i: int) -> Atom | None:
         k = i + 2
         q = int(s.raw[i + 1])
         yr = s.year_digits(k, False)
-        a = Atom(i, k, quarter=q)
+        a = Atom(i, k, quarter=q, weak=True)
         if yr is not None:
             a.tj = yr[0]
             a.year = yr[1]
@@ -1303,8 +1273,8 @@ def _m_period(s: Scanner, i: int) -> Atom | None:
     if w == "the":
         j += 1
         w = s.tok(j)
-    if w in _EDGE_WORDS and (w != "end" or s.tok(j + 1) in ("of", "this", "next", "the")) and \
-            w not in ("start",) or (w == "start" and s.tok(j + 1) == "of"):
+    if (w in _EDGE_WORDS and (w != "end" or s.tok(j + 1) in ("of", "this", "next", "the")) and \
+            w not in ("start",)) or (w == "start" and s.tok(j + 1) == "of"):
         edge = _EDGE_WORDS[w]
         has_edge = True
         j += 1
@@ -1630,7 +1600,7 @@ def _build_dispatch() -> dict[str, tuple[Callable[[Scanner, int], Atom | None], 
                 if f not in lst:
                     lst.append(f)
 
-    add(list(_TODAY_WORDS) + ["tonight", "tonite", "2moro", "right", "just"], _m_relday)
+    add([*list(_TODAY_WORDS), "tonight", "tonite", "2moro", "right", "just"], _m_relday)
     add(["the"], _m_relday, _m_eod, _m_ordinal_day, _m_monthdate, _m_period, _m_weekday,
         _m_monthly_prefix)
     add(["next"], _m_relday, _m_weekday, _m_period)
@@ -1642,7 +1612,7 @@ def _build_dispatch() -> dict[str, tuple[Callable[[Scanner, int], Atom | None], 
          "eoy", "q", "midweek", "later", "current", "weekend", "coming", "following",
          "previous", "prev", "past"], _m_period)
     add(["early", "late", "mid"], _m_pod)
-    add(list(PARTS_OF_DAY) + ["in", "at", "around", "about"], _m_pod)
+    add([*list(PARTS_OF_DAY), "in", "at", "around", "about"], _m_pod)
     add(list(MONTHS), _m_monthdate)
     add(list(WEEKDAYS) + list(_WMODS), _m_weekday)
     add(["in", "within", "after", "about", "around", "approximately", "approx", "roughly",
@@ -1652,7 +1622,7 @@ def _build_dispatch() -> dict[str, tuple[Callable[[Scanner, int], Atom | None], 
         _m_weekday)
     add(["a", "quarter", "half"], _m_past_to)
     add(list(ORDINAL_UNITS) + list(ORDINAL_TENS), _m_monthdate, _m_weekday)
-    add(list(_FREQ_WORDS) + ["every", "each", "evry", "bi", "on"], _m_recurrence)
+    add([*list(_FREQ_WORDS), "every", "each", "evry", "bi", "on"], _m_recurrence)
     add(["on"], _m_ordinal_day, _m_monthly_prefix)
     add([*HOLIDAY_FIRST_WORDS, "next", "last", "previous", "following", "this", "coming"],
         _m_holiday)
@@ -1661,4 +1631,4 @@ def _build_dispatch() -> dict[str, tuple[Callable[[Scanner, int], Atom | None], 
 
 _WORD_DISPATCH: Final = _build_dispatch()
 
-__all__ = ["NUMBER_WORDS", "Atom", "Duration", "Rec", "Scanner", "words_to_int"]
+__all__ = ["Atom", "Duration", "Rec", "Scanner"]

@@ -63,6 +63,7 @@ def _find(text: str, now: datetime, calendar: WorkCalendar) -> list[TimeSpan]:
     atoms = sc.scan()
     if not atoms:
         return []
+    atoms = _drop_lonely_weak(sc, atoms)
     spans: list[TimeSpan] = []
     for cluster in _clusters(sc, atoms):
         span = _resolve_cluster(sc, cluster, now, calendar)
@@ -72,6 +73,31 @@ def _find(text: str, now: datetime, calendar: WorkCalendar) -> list[TimeSpan]:
 
 
 # ====================================================================== grouping
+def _tight(sc: Scanner, i: int, j: int) -> bool:
+    """Only punctuation (no words) between tokens i and j."""
+    return j - i <= 2 and all(sc.low[t] in GLUE_PUNCT for t in range(i, j))
+
+
+def _drop_lonely_weak(sc: Scanner, atoms: list[Atom]) -> list[Atom]:
+    """A weak atom ("May", "3.11", "sun") stays only after a connector ("in May") or right
+    next to a strong atom ("Sun Nov 12")."""
+    keep: list[Atom] = []
+    for idx, a in enumerate(atoms):
+        if not a.weak:
+            keep.append(a)
+            continue
+        k0, _ = _lead_connectors(sc, a.ti)
+        if _rescued(sc, k0, a.ti):
+            keep.append(a)
+            continue
+        prev = atoms[idx - 1] if idx > 0 else None
+        nxt = atoms[idx + 1] if idx + 1 < len(atoms) else None
+        if (prev is not None and not prev.weak and _tight(sc, prev.tj, a.ti)) or (
+                nxt is not None and not nxt.weak and _tight(sc, a.tj, nxt.ti)):
+            keep.append(a)
+    return keep
+
+
 def _compatible(cluster: list[Atom], slots: set[str], a: Atom) -> bool:
     overlap = slots & a.slots
     if not overlap:
@@ -87,10 +113,8 @@ def _compatible(cluster: list[Atom], slots: set[str], a: Atom) -> bool:
     # an explicit date overrides a relative day or a weekday: "tomorrow 16 Nov", "Tue 28 Nov"
     if overlap == {"rel"} and ("ymd" in slots or "ymd" in a.slots):
         return True
-    if overlap <= {"rel", "pod"} and any(x.pod is not None for x in cluster) and \
-            a.rel is not None and a.pod is not None and "rel" not in slots:
-        return True
-    return False
+    return overlap <= {"rel", "pod"} and any(x.pod is not None for x in cluster) and \
+        a.rel is not None and a.pod is not None and "rel" not in slots
 
 
 def _has_subday(a: Atom) -> bool:
@@ -109,10 +133,7 @@ def _gap_ok(sc: Scanner, i: int, j: int) -> bool:
             continue  # ISO 8601 "2016-12-16T12:23"
         return False
     # a sentence break (". ") ends an expression
-    for t in range(i, j):
-        if sc.low[t] == "." and not sc.glued(t):
-            return False
-    return True
+    return all(not (sc.low[t] == "." and not sc.glued(t)) for t in range(i, j))
 
 
 def _clusters(sc: Scanner, atoms: list[Atom]) -> list[list[Atom]]:
@@ -168,9 +189,7 @@ def _connector_phrase_ok(sc: Scanner, k: int, ti: int) -> bool:
     if w == "the":
         return prv in ("by", "before", "until", "till", "on", "due", "from", "starting", "at",
                        "around", "for")
-    if w in ("for", "of", "as", "soon", "after", "since", "within"):
-        return False
-    return True
+    return w not in ("for", "of", "as", "soon", "after", "since", "within")
 
 
 # ====================================================================== resolution
@@ -252,9 +271,7 @@ def _time_of(cl: list[Atom]) -> tuple[int, int, int, Grain] | None:
         elif pod is not None and pod in _POD_HOURS:
             after_noon = _POD_HOURS[pod][1]
             if after_noon and h < 12 and not (pod in ("night", "tonight") and h == 12):
-                if pod in ("noon", "midday", "lunchtime", "lunch", "noonish") and h < 11:
-                    h += 12
-                elif pod not in ("noon", "midday", "lunchtime", "lunch", "noonish"):
+                if (pod in ("noon", "midday", "lunchtime", "lunch", "noonish") and h < 11) or pod not in ("noon", "midday", "lunchtime", "lunch", "noonish"):
                     h += 12
             elif after_noon is False and h == 12:
                 h = 0
@@ -285,7 +302,13 @@ def _date_of(cl: list[Atom], now: datetime, today: date,
                 return _INVALID if got is _INVALID else None
             base = got[0]
         assert base is not None
-        return (_apply_offset_date(base, off, calendar), "day")
+        moved = _apply_offset_date(base, off, calendar)
+        wd_after = next((a for a in cl if a.wd is not None and a is not off), None)
+        if wd_after is not None and wd_after.wd is not None and off.rel is None and \
+                wd_after.ti > off.ti:
+            # "3 weeks after Christmas on Friday": that week's Friday
+            moved = _week_monday(moved) + timedelta(days=wd_after.wd)
+        return (moved, "day")
     hol = next((a for a in cl if a.hol is not None), None)
     if hol is not None and hol.hol is not None:
         hy = hol.year
