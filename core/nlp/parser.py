@@ -24,10 +24,17 @@ _I: Final = re.IGNORECASE
 _DELIM: Final = r"\s@#<>,，。.!！?？:：;；、()（）\[\]【】\"'“”‘’《》|"
 
 _SLACK_MENTION: Final = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
-_MENTION: Final = re.compile(rf"(?<![\w.])[@＠]([^{_DELIM}]+)")
-_TAG: Final = re.compile(rf"(?<![\w&#])#(?![\d]+(?![^{_DELIM}]))([^{_DELIM}]+)#?")
-_KEY_REF: Final = re.compile(r"(?<![\w-])([A-Za-z][A-Za-z0-9]{1,9}-\d+)(?![\w-])")
-_NUM_REF: Final = re.compile(r"(?:(?<![\w#])#|(?:任务|task|issue|ticket)\s*#?\s*)(\d+)(?![\w])", _I)
+_MENTION: Final = re.compile(rf"(?<![A-Za-z0-9_.])[@＠]([^{_DELIM}]+)")
+_TAG: Final = re.compile(rf"(?<![A-Za-z0-9_&#])#(?![\d]+(?![^{_DELIM}]))([^{_DELIM}]+)#?")
+# Issue keys (WEB-12); month abbreviations with a day (Oct-2) are dates, not keys.
+_KEY_REF: Final = re.compile(
+    r"(?<![A-Za-z0-9_-])(?!(?:jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)-)([A-Za-z][A-Za-z0-9]{1,9}-\d+)"
+    r"(?![A-Za-z0-9_-])",
+    _I,
+)
+_NUM_REF: Final = re.compile(
+    r"(?:(?<![A-Za-z0-9_#])#|(?:任务|(?<![A-Za-z])(?:task|issue|ticket))\s*#?\s*)(\d+)(?![A-Za-z0-9_])", _I
+)
 
 _EN_NUM: Final = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
                   "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11,
@@ -71,12 +78,12 @@ _EN_SHIFT: Final = re.compile(
 )
 
 _PRIORITY_RULES: Final[list[tuple[re.Pattern[str], int]]] = [
-    (re.compile(r"(?<![\w])p([1-4])(?![\w])", _I), 0),
+    (re.compile(r"(?<![A-Za-z0-9_])p([1-4])(?![A-Za-z0-9_])", _I), 0),
     (re.compile(r"(?:priority|prio|优先级)\s*[:：=]?\s*(?:p)?(?P<v>[1-4]|urgent|high|medium|low|紧急|高|中|低)",
                 _I), -1),
     (re.compile(rf"(?:(?<=[{_DELIM}])|^)(?:非常紧急|十万火急|紧急|加急|特急|很急|急急|急|urgent|asap|critical|blocker)"
-                rf"(?=[{_DELIM}]|$)", _I), 1),
-    (re.compile(rf"(?:(?<=[{_DELIM}])|^)(?:非常重要|很重要|重要|高优先级|高优|优先级高|高|high\s+priority|high-priority|important)"
+                rf"(?=[{_DELIM}]|$)|^\s*(?:紧急|加急|特急)", _I), 1),
+    (re.compile(rf"(?:(?<=[{_DELIM}])|^)(?:非常重要|很重要|重要|高优先级|高优|优先级高|高|high\s+priority|high-priority|high|important)"
                 rf"(?=[{_DELIM}]|$)", _I), 2),
     (re.compile(rf"(?:(?<=[{_DELIM}])|^)(?:中优先级|优先级中|中优|中等|中|medium\s+priority|medium)"
                 rf"(?=[{_DELIM}]|$)", _I), 3),
@@ -87,6 +94,7 @@ _PRIORITY_RULES: Final[list[tuple[re.Pattern[str], int]]] = [
 _PRIORITY_WORDS: Final = {"urgent": 1, "紧急": 1, "high": 2, "高": 2, "medium": 3, "中": 3,
                           "low": 4, "低": 4}
 # English level words are ordinary words too ("high availability"); trust them only at the end.
+_ONLY_MARKS: Final = re.compile(r"[\s()\[\]【】（）.!,;:]*")
 _EN_LEVEL_WORD: Final = re.compile(r"^(?:high|medium|low|important|critical)$", _I)
 
 _COMPLETE: Final = re.compile(
@@ -117,7 +125,7 @@ _QUERY_LEAD: Final = re.compile(
     r"|查看|查询|查一下|查下|列出|列一下|显示|看看|看一下|我的任务|我有哪些|有哪些|哪些)(?![A-Za-z])",
     _I,
 )
-_QUERY_ANY: Final = re.compile(r"哪些|多少|几个任务|几项|有没有.*任务|什么任务|进度如何|进展如何|怎么样了")
+_QUERY_ANY: Final = re.compile(r"哪些|多少|几个任务|几项|有没有.{0,20}任务|什么(?:任务|安排|事|待办)|进度如何|进展如何|怎么样了")
 _QUESTION_END: Final = re.compile(r"(?:[?？]|吗|呢)\s*$")
 # A bare question is a query only when it is about work items.
 _QUERY_TOPIC: Final = re.compile(
@@ -139,10 +147,12 @@ _WRAPPER: Final = re.compile(
     r"\s*(?:todo|to-do|task|reminder|待办|任务|备忘)\s*[:：]\s*"
     r"|\s*(?:remind\s+(?:me|us|everyone|him|her|them)?\s*(?:to\s+)?|remind(?=\s*$))"
     r"|\s*(?:please|pls|plz|kindly|can\s+you|could\s+you|would\s+you|can\s+someone)(?![A-Za-z])\s*"
-    r"|\s*(?:请你|请您|请|麻烦你|麻烦您|麻烦|帮忙|帮我|提醒一下|提醒我|提醒大家|提醒|记得|别忘了|记住)\s*"
+    r"|\s*(?:请你|请您|请|麻烦你|麻烦您|麻烦|帮忙|帮我记一下|帮我记下|记一下|帮我|提醒一下|提醒我|提醒大家|提醒|记得|别忘了|记住)\s*"
     r"|\s*(?:让|叫|由)(?=\s)\s*|\s*[,，:：\-—]+\s*",
     _I,
 )
+_WORDY: Final = re.compile(r"[A-Za-z\u3400-\u9fff]")
+_EMPTY_BRACKETS: Final = re.compile(r"【\s*】|\[\s*\]|\(\s*\)|（\s*）|「\s*」|<\s*>")
 _TRIM: Final = " \t\r\n,.;:!?，。；：！？、~～-—…|"
 _DATEISH: Final = re.compile(
     r"\d+\s*(?:月|号|日|点|时|am|pm)|[周星礼][期拜]?[一二三四五六日天]|明天|后天|下周|tomorrow|tonight|next\s+\w+"
@@ -296,7 +306,7 @@ def _priority(work: _Work) -> int | None:
                 bangs = m["bang"] or m["tail"] or ""
                 value = 4 - len(bangs)
             else:
-                if _EN_LEVEL_WORD.match(word) and work.text()[m.end():].strip():
+                if _EN_LEVEL_WORD.match(word) and not _ONLY_MARKS.fullmatch(work.text(), m.end()):
                     continue
                 value = level
             best = value if best is None else min(best, value)
@@ -346,6 +356,7 @@ def _title(work: _Work, original: str, offsets: list[int]) -> str:
             if left and right and (_is_cjk(left) or _is_cjk(right)) and not piece.startswith(" "):
                 out = out.rstrip()
         out += piece
+    out = _EMPTY_BRACKETS.sub("", out)
     return out.strip(_TRIM).strip()
 
 
@@ -399,10 +410,11 @@ def parse(text: str, now: datetime, tz: tzinfo | None = None,
         work.take(*ref_span)
     estimate = _estimate(work)
     shift = _shift(work)
-    priority = _priority(work)
     times = find_times(work.text(), local_now, calendar, workday_end, prefer_zh=lang == "zh")
     for span in times.spans:
         work.take(span.start, span.end)
+    # After the dates are gone, a trailing `high`/`low` is visibly a marker, not a word.
+    priority = _priority(work)
 
     intent, confidence = _decide_intent(norm, ref, shift, times.due is not None)
     if intent == "create" and ref_span is not None:
@@ -419,9 +431,9 @@ def parse(text: str, now: datetime, tz: tzinfo | None = None,
             _blank_intent_words(work)
         title = _title(work, original, offsets)
 
-    if intent == "create" and not title and not assignees and times.due is None \
+    if intent == "create" and not _WORDY.search(title) and not assignees and times.due is None \
             and times.start is None and estimate is None:
-        intent = "unknown"
+        intent, title = "unknown", ""
         confidence = 0.3
     confidence = _confidence(intent, confidence, title, times.due is not None, bool(assignees))
     return ParseResult(

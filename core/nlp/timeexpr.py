@@ -21,6 +21,7 @@ _LEFT_CONNECTOR: Final = re.compile(
     re.IGNORECASE,
 )
 _RIGHT_CONNECTOR: Final = re.compile(r"\s*(?:之前|以前|为止|截止|左右|前后|以内|之内|前|内)")
+_RANGE_GAP: Final = re.compile(r"\s*(?:到|至|~|～|-|–|—)\s*")
 # What may sit between a date and the time of day that belongs to it.
 _JOIN_GAP: Final = re.compile(r"(?:\s*(?:,|，|的|at|@|-)?\s*)", re.IGNORECASE)
 
@@ -104,6 +105,24 @@ def join_times(text: str, spans: list[TimeSpan], now: datetime) -> list[TimeSpan
     return out
 
 
+def mark_ranges(text: str, spans: list[TimeSpan]) -> list[TimeSpan]:
+    """In `A到B` / `A–B` the first date is when work starts and the second when it is due."""
+    out = list(spans)
+    for i in range(len(out) - 1):
+        first, second = out[i], out[i + 1]
+        if first.kind != "point" or second.kind != "point":
+            continue
+        gap = _RANGE_GAP.fullmatch(text, first.end, second.start)
+        if gap is None or first.value is None or second.value is None:
+            continue
+        out[i] = replace(first, kind="start", end=second.start)
+        lag = (_day(first.value) - _day(second.value)).days
+        if 0 < lag < 7:
+            # `下周一至周三`: the bare weekday that ends a range is the one after its start.
+            out[i + 1] = replace(second, value=second.value + timedelta(days=7))
+    return out
+
+
 def absorb_connectors(text: str, span: TimeSpan) -> TimeSpan:
     """Widen a span over the connector words around it (`在`, `by`, `之前`, `前`)."""
     start, end = span.start, span.end
@@ -124,7 +143,8 @@ def find_times(text: str, now: datetime, calendar: WorkCalendar, workday_end: ti
     zh = find_times_zh(text, now, calendar, workday_end)
     en = find_times_en(text, now, calendar) if _has_latin_or_digit(text) else []
     spans = join_times(text, merge_spans(zh, en, prefer_zh), now)
-    spans = [absorb_connectors(text, s) for s in spans if s.value is not None]
+    spans = mark_ranges(text, [s for s in spans if s.value is not None])
+    spans = [absorb_connectors(text, s) for s in spans]
     due: date | datetime | None = None
     start: date | datetime | None = None
     recurrence: str | None = None
@@ -136,7 +156,30 @@ def find_times(text: str, now: datetime, calendar: WorkCalendar, workday_end: ti
                 recurrence, due = span.rrule, span.value
         elif due is None:
             due = span.value
+    if recurrence is not None and start is not None and due is not None \
+            and _day(due) < _day(start):
+        # A series that starts later (`从明天起每天…`) first falls due on or after its start.
+        due = _first_on_or_after(recurrence, due, start, now) or due
     return TimeResult(due, start, recurrence, spans)
+
+
+def _day(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _first_on_or_after(rule: str, first: date | datetime, start: date | datetime,
+                       now: datetime) -> date | datetime | None:
+    begin = start if isinstance(start, datetime) else datetime.combine(start, time(0), now.tzinfo)
+    wall = first.timetz() if isinstance(first, datetime) else None
+    anchor = datetime.combine(begin.date(), wall.replace(tzinfo=None) if wall else time(0))
+    try:
+        series = rrulestr(rule, dtstart=anchor)
+    except (ValueError, TypeError):
+        return None
+    found = series.after(anchor, inc=True)
+    if found is None:
+        return None
+    return found.replace(tzinfo=now.tzinfo) if isinstance(first, datetime) else found.date()
 
 
 _LATIN_OR_DIGIT: Final = re.compile(r"[A-Za-z0-9]")
