@@ -146,9 +146,11 @@ def main(argv: list[str] | None = None) -> int:
             ok, span = judge(case)
             if not ok:
                 got = None if span is None else (span.value, span.grain, span.kind)
-                print(f"FAIL {case['text']!r:48} ref={case['ref'][:16]} "
-                      f"exp={case['expected'][:19]} {case['grain']:6} got={got} "
-                      f"[{source_of(case)}]")
+                print(
+                    f"FAIL {case['text']!r:48} ref={case['ref'][:16]} "
+                    f"exp={case['expected'][:19]} {case['grain']:6} got={got} "
+                    f"[{source_of(case)}]"
+                )
     return 0
 
 

@@ -30,7 +30,6 @@ from core.nlp.en_lex import (
     TOKEN_RE,
     UNITS,
     UNITS_WORDS,
-    WEAK_MONTHS,
     WEAK_WEEKDAYS,
     WEEKDAYS,
     WORKDAY_ADJ,
@@ -1006,7 +1005,8 @@ def _m_monthdate(s: Scanner, i: int) -> Atom | None:
             if yr is not None:
                 return Atom(i, yr[0], month=m, year=yr[1])
         a = Atom(i, j, month=m)
-        if w in WEAK_MONTHS or (s.raw[i][0].islower() and len(w) <= 4):
+        # "March", "June": a capitalised full name is the month; "may", "mar", "Jan" need help
+        if not (s.raw[i][0].isupper() and len(w) > 4) or w == "may":
             a.weak = True
         return a
     # ---- year first: 2019/aug/01, 2020/23/Sep, 2019-sep-1
@@ -1273,8 +1273,9 @@ def _m_period(s: Scanner, i: int) -> Atom | None:
     if w == "the":
         j += 1
         w = s.tok(j)
-    if (w in _EDGE_WORDS and (w != "end" or s.tok(j + 1) in ("of", "this", "next", "the")) and \
-            w not in ("start",)) or (w == "start" and s.tok(j + 1) == "of"):
+    if w in _EDGE_WORDS and (
+            s.tok(j + 1) == "of" or (w in ("early", "mid", "late") and s.tok(j + 1) != "of")
+            or (w == "end" and s.tok(j + 1) in ("this", "next", "the"))):
         edge = _EDGE_WORDS[w]
         has_edge = True
         j += 1

@@ -28,11 +28,6 @@ MONTHS: Final[dict[str, int]] = {
     "december": 12, "dec": 12,
 }  # fmt: skip
 
-# Month words that are also ordinary English words or common abbreviations of them; they only
-# count as a month next to a day number or a year, or after a connector such as "in".
-WEAK_MONTHS: Final = frozenset({"may", "mar", "march", "jan", "jun", "jul", "aug", "sep", "oct",
-                                "nov", "dec", "feb", "febr", "apr", "sept"})
-
 WEEKDAYS: Final[dict[str, int]] = {
     "monday": 0, "mon": 0, "mondays": 0,
     "tuesday": 1, "tue": 1, "tues": 1, "tuesdays": 1,
