@@ -92,6 +92,7 @@ class Atom:
     now: bool = False
     rec: Rec | None = None
     hol: tuple[str, ...] | None = None  # a named day ("christmas"), resolved with wmod/year
+    adjective: bool = False  # "weekly report": a frequency word used before a noun
     weak: bool = False
     slots: frozenset[str] = field(default_factory=frozenset)
 
@@ -158,6 +159,12 @@ _FREQ_UNITS: Final = {"day": "DAILY", "days": "DAILY", "week": "WEEKLY", "weeks"
                       "quarter": "MONTHLY", "quarters": "MONTHLY", "fortnight": "WEEKLY",
                       "night": "DAILY", "morning": "DAILY", "evening": "DAILY",
                       "afternoon": "DAILY"}
+# Words after "weekly"/"daily" that keep it a recurrence rather than an adjective.
+_REC_FOLLOWERS: Final = frozenset({"on", "at", "by", "from", "starting", "until", "till", "in",
+                                   "and", "or", "before", "after", "around", "basis", "please",
+                                   "pls", "for", "every", "each", "this", "next", "tomorrow",
+                                   "today", "tonight", "noon", "midnight", "morning",
+                                   "afternoon", "evening"})
 # Words after a number that make it a count of things, not a day or an hour.
 _NOT_TIME_AFTER: Final = frozenset(UNITS) | frozenset({"people", "person", "persons", "times",
                                                        "items", "bugs", "tasks", "issues",
@@ -1511,6 +1518,8 @@ def _m_recurrence(s: Scanner, i: int) -> Atom | None:
     a = Atom(i, k, rec=rec)
     if pod is not None:
         a.pod = pod
+    if w in _FREQ_WORDS and k == i + 1 and s.is_word(k) and s.tok(k) not in _REC_FOLLOWERS:
+        a.adjective = True
     return a
 
 
@@ -1538,6 +1547,11 @@ def _m_monthly_prefix(s: Scanner, i: int) -> Atom | None:
     if s.tok(j) != "of" or s.tok(j + 1) not in ("every", "each") or s.tok(j + 2) != "month":
         return None
     return Atom(i, j + 3, rec=Rec("MONTHLY", 1, (), md))
+
+
+_OTHER_CALENDARS: Final = frozenset({"islamic", "hijri", "arabic", "chinese", "lunar",
+                                     "jewish", "persian", "hindu", "tamil", "thai",
+                                     "vietnamese", "korean", "orthodox"})
 
 
 def _m_holiday(s: Scanner, i: int) -> Atom | None:
@@ -1569,6 +1583,8 @@ def _m_holiday(s: Scanner, i: int) -> Atom | None:
             end = ends[n - 1]
             if name == ("may", "day") and s.raw[j][0] == "m":
                 return None
+            if s.tok(i - 1) in _OTHER_CALENDARS and mod is None:
+                return None  # "Islamic New Year", "Chinese New Year": not 1 January
             a = Atom(i, end, hol=name, wmod=mod)
             yr = s.year_digits(end, False)
             if yr is not None:

@@ -77,6 +77,7 @@ HOLIDAYS: Final[dict[tuple[str, ...], Callable[[int], date]]] = {
     ("international", "workers", "day"): _fixed(5, 1),
     ("international", "worker", "s", "day"): _fixed(5, 1),
     ("international", "workers", "s", "day"): _fixed(5, 1),
+    ("int", "l", "workers", "day"): _fixed(5, 1),
 }  # fmt: skip
 
 HOLIDAY_FIRST_WORDS: Final = frozenset(k[0] for k in HOLIDAYS)

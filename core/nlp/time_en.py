@@ -65,10 +65,26 @@ def _find(text: str, now: datetime, calendar: WorkCalendar) -> list[TimeSpan]:
         return []
     atoms = _drop_lonely_weak(sc, atoms)
     spans: list[TimeSpan] = []
-    for cluster in _clusters(sc, atoms):
+    clusters = _clusters(sc, atoms)
+    if any(a.rec is not None and not a.adjective for c in clusters for a in c):
+        # "send the weekly report every Friday": "weekly" names the report
+        clusters = [c for c in clusters if not any(a.adjective for a in c)]
+    # "daily standup at 9am": a lone time of day elsewhere in the message is the time the
+    # recurrence happens at
+    rec_clusters = [c for c in clusters if any(a.rec is not None for a in c)]
+    clock = next((c for c in clusters if all(a.slots <= {"hm", "pod"} for a in c)), None)
+    for cluster in clusters:
         span = _resolve_cluster(sc, cluster, now, calendar)
-        if span is not None:
-            spans.append(span)
+        if span is None:
+            continue
+        if len(rec_clusters) == 1 and cluster is rec_clusters[0] and clock is not None and \
+                _time_of(cluster) is None and span.rrule is not None:
+            rec = next(a.rec for a in cluster if a.rec is not None)
+            value, grain = _first_occurrence(rec, cluster + clock, now)
+            if value is not None:
+                span = TimeSpan(span.start, span.end, "recurrence", value, grain,
+                                rrule=span.rrule)
+        spans.append(span)
     return spans
 
 
