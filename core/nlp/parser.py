@@ -168,18 +168,27 @@ class _Work:
     norm: str
     chars: list[str]
     taken: bytearray = field(default_factory=bytearray)
+    _text: str | None = None
 
     @classmethod
     def of(cls, norm: str) -> _Work:
-        return cls(norm, list(norm), bytearray(len(norm)))
+        return cls(norm, list(norm), bytearray(len(norm)), norm)
 
     def text(self) -> str:
-        return "".join(self.chars)
+        if self._text is None:
+            self._text = "".join(self.chars)
+        return self._text
 
     def take(self, start: int, end: int) -> None:
-        for i in range(start, end):
-            self.taken[i] = 1
-            self.chars[i] = " "
+        if end > start:
+            self.taken[start:end] = b"\x01" * (end - start)
+            self.chars[start:end] = [" "] * (end - start)
+            self._text = None
+
+    def give_back(self, start: int, end: int) -> None:
+        self.taken[start:end] = bytes(end - start)
+        self.chars[start:end] = list(self.norm[start:end])
+        self._text = None
 
 
 def _number(raw: str) -> float | None:
@@ -419,9 +428,7 @@ def parse(text: str, now: datetime, tz: tzinfo | None = None,
     intent, confidence = _decide_intent(norm, ref, shift, times.due is not None)
     if intent == "create" and ref_span is not None:
         # A create message may mention an issue key as part of its title: give it back.
-        for i in range(*ref_span):
-            work.taken[i] = 0
-            work.chars[i] = norm[i]
+        work.give_back(*ref_span)
         ref = None
     if (intent in {"complete", "reassign", "postpone"} and ref is not None) or intent == "query":
         title = ""

@@ -25,6 +25,12 @@ _TRAD_MAP = {ord(_TRAD[i]): ord(_TRAD[i + 1]) for i in range(0, len(_TRAD) - 1, 
 
 _TABLE: dict[int, int] = {**_FULLWIDTH, **_TRAD_MAP}
 
+# Unicode spaces read as plain spaces; invisible characters (controls, zero-width, bidi marks)
+# are what forces the slow path in `normalize`.
+for _code in (0x00A0, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F):
+    _TABLE[_code] = 0x20
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f"
+                        r"\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff\ue000-\uf8ff]")
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 _CN_DIGITS = {
@@ -43,6 +49,9 @@ def _dropped(ch: str) -> bool:
 
 def normalize(text: str) -> tuple[str, list[int]]:
     """Return the cleaned text and, per clean character, its offset in `text` (plus a final end)."""
+    if _INVISIBLE.search(text) is None:
+        # Nothing to drop: a one-to-one translation keeps every offset (the common case).
+        return text.translate(_TABLE), list(range(len(text) + 1))
     chars: list[str] = []
     offsets: list[int] = []
     for i, ch in enumerate(text):

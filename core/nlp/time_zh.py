@@ -766,60 +766,62 @@ def _time_hit(m: re.Match[str], ctx: _Ctx) -> _Tod | None:
 _LUNAR_DAY_P: Final = (r"(?P<ld>初[一二三四五六七八九十]|廿[一二三四五六七八九]?|卅|[二三]?十[一二三四五六七八九]?"
                        r"|[12]\d|30|0?[1-9]|[一二三四五六七八九])")
 _LUNAR_MONTH_P: Final = r"(?P<lm>正|冬|腊|十[一二]?|[一二三四五六七八九]|1[0-2]|0?[1-9])"
+# Each rule names characters its match must contain, so most rules skip most texts cheaply.
+_FESTIVAL_NEED: Final = "农阴" + "".join(sorted({w[0] for w in _FESTIVAL_P.split("|")}))
 # Lunar dates are read only when marked as such: 农历/阴历, 正月/腊月, or a day named 初X/廿X.
-_LUNAR_RULES: Final[list[tuple[re.Pattern[str], _Handler]]] = [
-    (_c(rf"(?:{_YEARPART}\s*)?(?:农历|阴历)\s*{_LUNAR_MONTH_P}月{_LUNAR_DAY_P}[日号]?"), _h_lunar),
-    (_c(rf"(?:{_YEARPART}\s*)?(?P<lm>正|冬|腊)月{_LUNAR_DAY_P}[日号]?"), _h_lunar),
-    (_c(rf"(?:{_YEARPART}\s*)?{_LUNAR_MONTH_P}月(?P<ld>初[一二三四五六七八九十]|廿[一二三四五六七八九]?)"),
+_LUNAR_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
+    ("农阴", _c(rf"(?:{_YEARPART}\s*)?(?:农历|阴历)\s*{_LUNAR_MONTH_P}月{_LUNAR_DAY_P}[日号]?"), _h_lunar),
+    ("月", _c(rf"(?:{_YEARPART}\s*)?(?P<lm>正|冬|腊)月{_LUNAR_DAY_P}[日号]?"), _h_lunar),
+    ("初廿", _c(rf"(?:{_YEARPART}\s*)?{_LUNAR_MONTH_P}月(?P<ld>初[一二三四五六七八九十]|廿[一二三四五六七八九]?)"),
      _h_lunar),
-    (_c(rf"(?:{_YEARPART}\s*)?大年初(?P<ld>[一二三四五六七八九十])"), _h_lunar_new_year_day),
-    (_c(rf"(?:{_YEARPART}\s*)?(?:农历|阴历)?(?P<hol>{_FESTIVAL_P})"), _h_festival),
+    ("大", _c(rf"(?:{_YEARPART}\s*)?大年初(?P<ld>[一二三四五六七八九十])"), _h_lunar_new_year_day),
+    (_FESTIVAL_NEED, _c(rf"(?:{_YEARPART}\s*)?(?:农历|阴历)?(?P<hol>{_FESTIVAL_P})"), _h_festival),
 ]
 
-_DATE_RULES: Final[list[tuple[re.Pattern[str], _Handler]]] = [
-    (_c(rf"(?:{_YEARPART}\s*)?(?:{_MONTH_P}\s*月份?|{_MREL_P})\s*的?{_DAY_P}\s*(?P<suf>[日号])?"
+_DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
+    ("月", _c(rf"(?:{_YEARPART}\s*)?(?:{_MONTH_P}\s*月份?|{_MREL_P})\s*的?{_DAY_P}\s*(?P<suf>[日号])?"
         + _NO_SUFFIX_END), _h_ymd),
-    (_c(r"(?<![\d.])(?P<y>\d{4})\s*[-/.]\s*(?P<m>\d{1,2})\s*[-/.]\s*(?P<d>\d{1,2})"
+    ("0123456789", _c(r"(?<![\d.])(?P<y>\d{4})\s*[-/.]\s*(?P<m>\d{1,2})\s*[-/.]\s*(?P<d>\d{1,2})"
         r"(?:(?!\d)|(?=\d{1,2}:\d))"), _h_numeric_ymd),
-    (_c(r"(?<![\d.])(?P<y>\d{4}) (?P<m>\d{2}) (?P<d>\d{2})(?!\d)"), _h_numeric_ymd),
-    (_c(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)"),
+    ("0123456789", _c(r"(?<![\d.])(?P<y>\d{4}) (?P<m>\d{2}) (?P<d>\d{2})(?!\d)"), _h_numeric_ymd),
+    ("0123456789", _c(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)"),
      _h_numeric_ymd),
-    (_c(r"(?<![\w.])(?P<a>\d{1,2})(?P<s>[-/.])(?P<b>\d{1,2})(?P=s)(?P<c>\d{4}|\d{2})(?![\d.])"),
+    ("0123456789", _c(r"(?<![\w.])(?P<a>\d{1,2})(?P<s>[-/.])(?P<b>\d{1,2})(?P=s)(?P<c>\d{4}|\d{2})(?![\d.])"),
      _h_numeric_3),
-    (_c(r"(?<![\da-z./\-])(?P<m>1[0-2]|0?[1-9])\s*[/·]\s*(?P<d>3[01]|[12]\d|0?[1-9])"
+    ("/·", _c(r"(?<![\da-z./\-])(?P<m>1[0-2]|0?[1-9])\s*[/·]\s*(?P<d>3[01]|[12]\d|0?[1-9])"
         r"(?![\da-z/.])"), _h_month_day),
-    (_c(r"(?<![\da-z./\-])(?P<m>0[1-9]|1[0-2])-(?P<d>0[1-9]|[12]\d|3[01])(?![\da-z/\-])"),
+    ("-", _c(r"(?<![\da-z./\-])(?P<m>0[1-9]|1[0-2])-(?P<d>0[1-9]|[12]\d|3[01])(?![\da-z/\-])"),
      _h_month_day),
-    (_c(rf"(?<![\d第]){_MREL_P}?{_DAY_P.replace('|初[一二三四五六七八九十]', '')}\s*(?P<suf>[日号])"
+    ("日号", _c(rf"(?<![\d第]){_MREL_P}?{_DAY_P.replace('|初[一二三四五六七八九十]', '')}\s*(?P<suf>[日号])"
         r"(?!子|期|楼|线|房|门|厅|馆|机|位|码|店|床|报|志|记|程|元|本)"), _h_day),
-    (_c(r"(?P<w>大大后天|大后天|后天|大前天|前天|今天|今日|本日|当天|当日|今儿个?|明天|明日|明儿个?"
+    ("天日儿", _c(r"(?P<w>大大后天|大后天|后天|大前天|前天|今天|今日|本日|当天|当日|今儿个?|明天|明日|明儿个?"
         r"|次日|翌日|隔天|昨天|昨日|昨儿个?|全天)"), _h_rel_day),
-    (_c(rf"{_WEEK_PRE}?(?:{_WEEK_UNIT}(?={_WEEK_UNIT}))?{_WEEK_UNIT}(?P<wd>[一二三四五六日天末1-7])"
+    ("周期拜", _c(rf"{_WEEK_PRE}?(?:{_WEEK_UNIT}(?={_WEEK_UNIT}))?{_WEEK_UNIT}(?P<wd>[一二三四五六日天末1-7])"
         r"(?![次回遍\d])"), _h_weekday),
-    (_c(rf"{_WEEK_PRE.replace('|今', '')}{_WEEK_UNIT}(?![一二三四五六日天末1-7])"),
+    ("周期拜", _c(rf"{_WEEK_PRE.replace('|今', '')}{_WEEK_UNIT}(?![一二三四五六日天末1-7])"),
      _h_week_period),
-    (_c(rf"(?:{_MREL_P}(?P<pos>底|末|初|中旬|上旬|下旬|中)?|月(?P<pos2>底|末|初|中))"),
+    ("月", _c(rf"(?:{_MREL_P}(?P<pos>底|末|初|中旬|上旬|下旬|中)?|月(?P<pos2>底|末|初|中))"),
      lambda m, ctx: _h_month_period_any(m, ctx)),
-    (_c(rf"(?:{_YEARPART}\s*)?{_MONTH_P}\s*月份?(?P<pos>底|末|初|中旬|上旬|下旬)?"
+    ("月", _c(rf"(?:{_YEARPART}\s*)?{_MONTH_P}\s*月份?(?P<pos>底|末|初|中旬|上旬|下旬)?"
         r"(?![\d一二三四五六七八九十廿卅初])"), _h_year_month),
-    (_c(rf"{_YEARPART}(?P<pos>底|末|初|伊始|开头|中|以内|内)?"), _h_year),
-    (_c(rf"{_YEARPART}\s*的?(?:第(?P<mn>1[0-2]|[1-9]|十[一二]?|[一二三四五六七八九])个月|(?P<first>首月))"),
+    ("年", _c(rf"{_YEARPART}(?P<pos>底|末|初|伊始|开头|中|以内|内)?"), _h_year),
+    ("月", _c(rf"{_YEARPART}\s*的?(?:第(?P<mn>1[0-2]|[1-9]|十[一二]?|[一二三四五六七八九])个月|(?P<first>首月))"),
      _h_nth_month),
-    (_c(r"(?P<now>现在|此刻)"), lambda m, ctx: (ctx.now, "minute")),
-    (_c(r"年(?P<pos>底|末|初|中)"), _h_year_bare),
-    (_c(rf"(?:{_YEARPART}\s*)?(?P<half>上|下)半年"), _h_half_year),
-    (_c(rf"(?:{_YEARPART}\s*)?(?:第?(?P<q>[1-4一二三四首])个?季度|Q(?P<qq>[1-4])季度"
+    ("现此", _c(r"(?P<now>现在|此刻)"), lambda m, ctx: (ctx.now, "minute")),
+    ("年", _c(r"年(?P<pos>底|末|初|中)"), _h_year_bare),
+    ("年", _c(rf"(?:{_YEARPART}\s*)?(?P<half>上|下)半年"), _h_half_year),
+    ("季", _c(rf"(?:{_YEARPART}\s*)?(?:第?(?P<q>[1-4一二三四首])个?季度|Q(?P<qq>[1-4])季度"
         r"|(?P<pre>本|这个?|当|下一?个?|上一?个?)季度|季度(?=[末底初]))(?P<pos>末|底|初)?"),
      _h_quarter),
-    (_c(rf"(?:(?:{_YEARPART}\s*)?{_MONTH_P}\s*月份?|{_MREL_P})\s*的?第(?P<n>[1-5一二三四五])个?"
+    ("第", _c(rf"(?:(?:{_YEARPART}\s*)?{_MONTH_P}\s*月份?|{_MREL_P})\s*的?第(?P<n>[1-5一二三四五])个?"
         rf"{_WEEK_UNIT}(?P<wd>[一二三四五六日天])?"), _h_week_of_month),
-    (_c(rf"{_YEARPART}\s*的?第(?P<n>\d{{1,2}}|[一二三四五六七八九十]{{1,4}})个?{_WEEK_UNIT}"),
+    ("第", _c(rf"{_YEARPART}\s*的?第(?P<n>\d{{1,2}}|[一二三四五六七八九十]{{1,4}})个?{_WEEK_UNIT}"),
      _h_week_of_year),
-    (_c(rf"{_YEARPART}\s*的?第(?P<n>\d{{1,3}}|[一二三四五六七八九十百]{{1,5}})天"), _h_day_of_year),
-    (_c(rf"(?:大约|大概|约)?(?<![\d.]){_NUM_P}\s*(?P<half1>个半)?\s*个?\s*"
+    ("第", _c(rf"{_YEARPART}\s*的?第(?P<n>\d{{1,3}}|[一二三四五六七八九十百]{{1,5}})天"), _h_day_of_year),
+    ("后前内", _c(rf"(?:大约|大概|约)?(?<![\d.]){_NUM_P}\s*(?P<half1>个半)?\s*个?\s*"
         r"(?P<u>分钟|分|小时|钟头|工作日|天|日|周|星期|礼拜|月|年|季度)(?P<half2>半)?\s*"
         r"(?P<dir>以后|之后|过后|后|以内|之内|内|以前|之前|前)"), _h_offset),
-    (_c(rf"过(?<![\d.]){_NUM_P}\s*个?\s*(?P<u>分钟|小时|钟头|工作日|天|周|星期|礼拜|月|年)"),
+    ("过", _c(rf"过(?<![\d.]){_NUM_P}\s*个?\s*(?P<u>分钟|小时|钟头|工作日|天|周|星期|礼拜|月|年)"),
      _h_offset),
 ]
 
@@ -838,15 +840,15 @@ def _h_month_period_any(m: re.Match[str], ctx: _Ctx) -> _Result:
 
 
 _RECUR_RULES: Final = [
-    (_c(r"每个?工作日"), "workday"),
-    (_c(r"每天|每日|天天|每(?=[早晚夜])"), "day"),
-    (_c(rf"每隔?(?P<n>\d+|[{_CN_NUM}]+)个?(?:天|日)(?:\s*[一1][次回])?"), "day"),
-    (_c(rf"每隔?(?P<n>\d+|[{_CN_NUM}]+)?个?{_WEEK_UNIT}"
+    ("每", _c(r"每个?工作日"), "workday"),
+    ("每天", _c(r"每天|每日|天天|每(?=[早晚夜])"), "day"),
+    ("每", _c(rf"每隔?(?P<n>\d+|[{_CN_NUM}]+)个?(?:天|日)(?:\s*[一1][次回])?"), "day"),
+    ("每", _c(rf"每隔?(?P<n>\d+|[{_CN_NUM}]+)?个?{_WEEK_UNIT}"
         rf"(?P<days>[一二三四五六日天1-7](?:\s*[、,和及与/]?\s*{_WEEK_UNIT}?[一二三四五六日天1-7])*)?"
         r"(?![次回遍])(?:\s*[一1][次回])?"), "week"),
-    (_c(rf"每隔?(?P<n>\d+|[{_CN_NUM}]+)?个?月(?:的)?(?:(?P<end>底|末|最后一天)|(?P<begin>初)"
+    ("每", _c(rf"每隔?(?P<n>\d+|[{_CN_NUM}]+)?个?月(?:的)?(?:(?P<end>底|末|最后一天)|(?P<begin>初)"
         rf"|(?P<md>\d{{1,2}}|[{_CN_NUM}]{{1,3}})[号日])?"), "month"),
-    (_c(rf"每年(?:(?P<ym>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])月(?P<yd>\d{{1,2}}"
+    ("每", _c(rf"每年(?:(?P<ym>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])月(?P<yd>\d{{1,2}}"
         rf"|[{_CN_NUM}]{{1,3}})[号日]?)?"), "year"),
 ]
 _WEEKDAY_CHARS: Final = re.compile(r"[一二三四五六日天1-7]")
@@ -854,13 +856,13 @@ _WEEKDAY_CHARS: Final = re.compile(r"[一二三四五六日天1-7]")
 _PER_P: Final = (r"(?P<per>凌晨|清晨|早晨|早上|早间|上午|中午|午后|下午|傍晚|晚上|晚间|夜里|夜间|深夜|半夜"
                  r"|今晚|今早|今晨|今夜|明早|明晚|明晨|昨晚|昨夜|当晚|早|晚|夜)")
 _TIME_RULES: Final = [
-    _c(rf"(?:{_PER_P}\s*)?(?P<h>2[0-4]|[01]?\d|[零〇一二两三四五六七八九十]{{1,3}})\s*(?:点|时)钟?\s*"
+    ("点时", _c(rf"(?:{_PER_P}\s*)?(?P<h>2[0-4]|[01]?\d|[零〇一二两三四五六七八九十]{{1,3}})\s*(?:点|时)钟?\s*"
        r"(?:(?P<half>半)|(?P<q>[一1三3])刻|(?P<mi>[0-5]?\d|[零〇一二三四五六七八九十]{1,3})\s*分?"
-       r"(?:\s*(?P<s>[0-5]?\d|[零〇一二三四五六七八九十]{1,3})\s*秒)?)?(?:钟|整|多钟?|许|左右)?"),
-    _c(rf"(?:{_PER_P}\s*)?(?:(?<![\d:])|(?<=[-/.月]\d\d))(?P<hh>2[0-4]|[01]?\d):(?P<mm>[0-5]\d)(?::(?P<ss>[0-5]\d))?"
-       r"(?!\d)(?:\s*(?P<ap>[ap])\.?m\b\.?)?"),
-    _c(r"(?P<alone>今晚|今早|今晨|今夜|明早|明晚|明晨|昨晚|当晚|中午|上午|下午|早上|晚上|傍晚|午夜|半夜)"),
-    _c(r"(?P<eod>下班(?:之前|以前|前|时)|收工前)"),
+       r"(?:\s*(?P<s>[0-5]?\d|[零〇一二三四五六七八九十]{1,3})\s*秒)?)?(?:钟|整|多钟?|许|左右)?")),
+    (":", _c(rf"(?:{_PER_P}\s*)?(?:(?<![\d:])|(?<=[-/.月]\d\d))(?P<hh>2[0-4]|[01]?\d):(?P<mm>[0-5]\d)(?::(?P<ss>[0-5]\d))?"
+       r"(?!\d)(?:\s*(?P<ap>[ap])\.?m\b\.?)?")),
+    ("晚早晨夜午", _c(r"(?P<alone>今晚|今早|今晨|今夜|明早|明晚|明晨|昨晚|当晚|中午|上午|下午|早上|晚上|傍晚|午夜|半夜)")),
+    ("班工", _c(r"(?P<eod>下班(?:之前|以前|前|时)|收工前)")),
 ]
 
 # Only texts holding one of these characters can contain a Chinese time expression.
@@ -870,27 +872,39 @@ _START_BEFORE: Final = re.compile(r"(?:从|自从|自)\s*$")
 _START_AFTER: Final = re.compile(r"\s*(?:开始|起(?![草床飞身来诉码]))")
 
 
+def _has_any(text: str, chars: str) -> bool:
+    return any(ch in text for ch in chars)
+
+
 def _collect(text: str, ctx: _Ctx) -> list[_Hit]:
     hits: list[_Hit] = []
-    for pattern, handler in _LUNAR_RULES:
+    for need, pattern, handler in _LUNAR_RULES:
+        if not _has_any(text, need):
+            continue
         for m in pattern.finditer(text):
             result = handler(m, ctx)
             if result is not None:
                 hits.append(_Hit(m.start(), m.end(), result[0], result[1]))
-    for pattern, handler in _DATE_RULES:
+    for need, pattern, handler in _DATE_RULES:
+        if not _has_any(text, need):
+            continue
         for m in pattern.finditer(text):
             result = handler(m, ctx)
             # A match that looks like a date but names none (2月30日) still claims its text, so
             # a shorter reading inside it (30日) cannot win.
             hits.append(_Hit(m.start(), m.end(), result[0] if result else None,
                              result[1] if result else "day", weekday_only=handler is _h_weekday))
-    for pattern, kind in _RECUR_RULES:
+    for need, pattern, kind in _RECUR_RULES:
+        if not _has_any(text, need):
+            continue
         for m in pattern.finditer(text):
             found = _recurrence(m.groupdict(), kind)
             if found is not None:
-                first = _first_occurrence(found, ctx, None)
-                hits.append(_Hit(m.start(), m.end(), first, "day", "recurrence", recur=found))
-    for pattern in _TIME_RULES:
+                # The first occurrence is worked out only for the hits that are kept.
+                hits.append(_Hit(m.start(), m.end(), None, "day", "recurrence", recur=found))
+    for need, pattern in _TIME_RULES:
+        if not _has_any(text, need):
+            continue
         for m in pattern.finditer(text):
             if m.end() == m.start():
                 continue
@@ -903,9 +917,14 @@ def _collect(text: str, ctx: _Ctx) -> list[_Hit]:
 def _select(hits: list[_Hit]) -> list[_Hit]:
     """Keep the longest hits that do not overlap, in text order."""
     chosen: list[_Hit] = []
+    if not hits:
+        return chosen
+    # An occupancy map keeps this linear in the number of hits (long pasted texts).
+    used = bytearray(max(h.end for h in hits))
     for hit in sorted(hits, key=lambda h: (-h.size, h.start)):
-        if all(hit.end <= c.start or hit.start >= c.end for c in chosen):
+        if used.find(1, hit.start, hit.end) == -1:
             chosen.append(hit)
+            used[hit.start: hit.end] = b"\x01" * hit.size
     return sorted(chosen, key=lambda h: h.start)
 
 
@@ -959,6 +978,8 @@ def _to_span(text: str, hit: _Hit, ctx: _Ctx) -> TimeSpan | None:
     start, end = hit.start, hit.end
     value = hit.value
     time_only = False
+    if value is None and hit.recur is not None:
+        value = _first_occurrence(hit.recur, ctx, hit.tod)
     if hit.tod is not None and value is None:
         tod = hit.tod
         if tod.implied_day is not None:

@@ -36,18 +36,18 @@ class TimeResult:
     spans: list[TimeSpan]
 
 
-def _overlaps(a: TimeSpan, b: TimeSpan) -> bool:
-    return a.start < b.end and b.start < a.end
-
-
 def merge_spans(zh: list[TimeSpan], en: list[TimeSpan], prefer_zh: bool) -> list[TimeSpan]:
     """Keep the longest non-overlapping spans of both languages; a tie goes to the message's."""
     tagged = [(s, prefer_zh) for s in zh] + [(s, not prefer_zh) for s in en]
+    if not tagged:
+        return []
     tagged.sort(key=lambda item: (-(item[0].end - item[0].start), not item[1], item[0].start))
+    used = bytearray(max(s.end for s, _ in tagged))
     chosen: list[TimeSpan] = []
     for span, _ in tagged:
-        if not any(_overlaps(span, kept) for kept in chosen):
+        if span.end > span.start and used.find(1, span.start, span.end) == -1:
             chosen.append(span)
+            used[span.start: span.end] = b"\x01" * (span.end - span.start)
     return sorted(chosen, key=lambda s: s.start)
 
 
