@@ -143,7 +143,7 @@ def claim(
             lease_until=until,
             maybe_sent=bool(r["maybe_sent"]),
         )
-        for r in sorted(rows, key=lambda r: (r["next_attempt_at"], r["id"]))
+        for r in sorted(rows, key=lambda r: (r["due_at"], r["id"]))
     ]
 
 
