@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -63,7 +63,8 @@ def test_overdue_goes_to_assignees_once_then_escalates_to_managers(world: World)
     assert world.sweep(at(2, 9)).sent == []  # one alert, not a stream
     escalated = world.sweep(at(2, 18)).sent
     assert [(s.kind, s.to) for s in escalated] == [("escalation", "alice")]
-    assert "已逾期 1 个工作日" in escalated[0].text and "负责人：bob" in escalated[0].text
+    assert "已逾期 1 个工作日" in escalated[0].text
+    assert "负责人：bob" in escalated[0].text
     assert world.sweep(at(9, 18)).sent == []
 
 

@@ -213,7 +213,7 @@ def test_building_a_digest_takes_the_same_number_of_queries_for_5_or_60_tasks(wo
             project = session.exec(select(Project)).one()
             queries: list[str] = []
 
-            def count(*args: object) -> None:
+            def count(*args: object, queries: list[str] = queries) -> None:
                 queries.append(str(args[2]))
 
             sa.event.listen(world.engine, "before_cursor_execute", count)
