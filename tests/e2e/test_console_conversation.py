@@ -1,0 +1,169 @@
+"""Whole conversations through the console (our FakeChat) and the real router, on both backends.
+
+The `chat` fixture (tests/e2e/conftest.py) starts with alice (admin, the first user) owning WEB,
+bob a member, carol a guest, fred finance and mia a second manager.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+from sqlmodel import col
+
+from bot.console import ConsoleChat
+from core.models import Channel, InboundEvent, Task
+from tests.support.chat import make_chat, ok, refused
+from tests.support.world import World
+
+
+def test_a_task_goes_from_creation_to_done_in_conversation(chat: ConsoleChat) -> None:
+    created = ok(chat, "alice", "add WEB Write the homepage copy @bob due 2026-12-01 p1")
+    assert created.text == "Created WEB-1: Write the homepage copy"
+    assert ("Assignees", "@bob") in created.fields
+    assert ("Due", "Tue Dec 1") in created.fields
+    assert ("Priority", "P1") in created.fields
+
+    mine = ok(chat, "bob", "list mine")
+    assert mine.text.splitlines() == [
+        "1 task(s):",
+        "WEB-1 · Write the homepage copy · @bob · due Tue Dec 1 · P1 · todo",
+    ]
+    ok(chat, "bob", "status WEB-1 doing")
+    ok(chat, "bob", "log WEB-1 2h drafting")
+    done = ok(chat, "bob", "done WEB-1")
+    assert done.text == "✅ WEB-1 done: Write the homepage copy"
+    assert [b.action for b in done.buttons] == ["reopen WEB-1"]
+    assert ok(chat, "bob", "list mine").text == "No tasks match."
+    assert chat.said()[-1] == "No tasks match."
+    # the transcript reads as the conversation it was
+    assert [(line.speaker, line.text) for line in chat.transcript[:2]] == [
+        ("alice", "add WEB Write the homepage copy @bob due 2026-12-01 p1"),
+        ("pmbot", "Created WEB-1: Write the homepage copy"),
+    ]
+
+
+def test_a_button_press_is_just_its_command(chat: ConsoleChat) -> None:
+    created = ok(chat, "alice", "add WEB Press me")
+    done_button = next(b for b in created.buttons if b.action.startswith("done"))
+    assert ok(chat, "alice", done_button.action).text.startswith("✅ WEB-1 done")
+
+
+def test_member_cannot_delete_but_a_manager_can(chat: ConsoleChat) -> None:
+    ok(chat, "bob", "add WEB Throwaway")
+    no = refused(chat, "bob", "delete WEB-1")
+    assert no.text == "you need the manager role in WEB to delete tasks"
+    assert no.error == "permission_denied"
+    assert ok(chat, "mia", "delete WEB-1").text == "Deleted WEB-1: Throwaway"
+    assert ok(chat, "bob", "add WEB Next").text == "Created WEB-2: Next"
+    refused(chat, "bob", "show WEB-1")
+
+
+def test_guest_reads_but_cannot_change(chat: ConsoleChat) -> None:
+    ok(chat, "alice", "add WEB Visible")
+    assert ok(chat, "carol", "show WEB-1").text.startswith("WEB-1: Visible")
+    assert "WEB-1 · Visible" in ok(chat, "carol", "list WEB").text
+    assert (
+        refused(chat, "carol", "add WEB Sneaky").text
+        == "you need the member role in WEB to create tasks"
+    )
+    assert refused(chat, "carol", "comment WEB-1 hi").text.endswith("to comment on tasks")
+    assert refused(chat, "carol", "history WEB-1").text == (
+        "you need the finance role in WEB to read the history of changes"
+    )
+    assert "@alice create" in ok(chat, "fred", "history WEB-1").text
+
+
+def test_blocked_task_cannot_be_closed_in_conversation(chat: ConsoleChat) -> None:
+    ok(chat, "bob", "add WEB Waiting on legal")
+    ok(chat, "bob", "status WEB-1 blocked")
+    no = refused(chat, "bob", "done WEB-1")
+    assert no.text == "⚠️ WEB-1 cannot go from blocked to done\nunblock it first: status KEY doing"
+    ok(chat, "bob", "status WEB-1 doing")
+    ok(chat, "bob", "done WEB-1")
+    assert ok(chat, "bob", "reopen WEB-1").text == "WEB-1 is open again."
+
+
+def test_dependencies_and_a_refused_cycle(chat: ConsoleChat) -> None:
+    for title in ("Design", "Build", "Launch"):
+        ok(chat, "bob", f"add WEB {title}")
+    assert ok(chat, "bob", "depend WEB-2 on WEB-1").text == "WEB-2 now depends on WEB-1 (FS)."
+    assert (
+        ok(chat, "bob", "depend WEB-3 on WEB-2 ss +2d").text
+        == "WEB-3 now depends on WEB-2 (SS +2d)."
+    )
+    cycle = refused(chat, "bob", "depend WEB-1 on WEB-3 ff")
+    assert cycle.text == "⚠️ that would make a cycle: WEB-3 → WEB-1 → WEB-2 → WEB-3"
+    assert ("Depends on", "WEB-2") in ok(chat, "bob", "show WEB-3").fields
+
+
+def test_subtasks_comments_worklogs_and_history(chat: ConsoleChat) -> None:
+    ok(chat, "bob", "add WEB Release 2.0")
+    assert ok(chat, "bob", "sub WEB-1 Backend").text == "Created WEB-2 under WEB-1: Backend"
+    assert ok(chat, "bob", "sub WEB-2 Database").text == "Created WEB-3 under WEB-2: Database"
+    assert ok(chat, "bob", "sub WEB-3 Indexes").text == "Created WEB-4 under WEB-3: Indexes"
+    assert ("Subtasks", "WEB-2") in ok(chat, "bob", "show WEB-1").fields
+    assert ("Parent", "WEB-3") in ok(chat, "bob", "show WEB-4").fields
+
+    assert ok(chat, "mia", "comment WEB-1 Ship it Friday").text == "Comment added to WEB-1."
+    assert "💬 mia: Ship it Friday" in ok(chat, "bob", "show WEB-1").text
+    assert ok(chat, "bob", "log WEB-1 2h").text == "Logged 2h on WEB-1 (2h in all)."
+    assert ok(chat, "bob", "log WEB-1 1.5h review").text == "Logged 1h30m on WEB-1 (3h30m in all)."
+    ok(chat, "mia", "priority WEB-1 1")
+
+    history = ok(chat, "alice", "history WEB-1").text.splitlines()
+    assert history[0] == "History of WEB-1:"
+    assert [line.split(" @", 1)[1].split(" ")[:2] for line in history[1:]] == [
+        ["bob", "create"],
+        ["mia", "comment"],
+        ["bob", "log"],
+        ["bob", "log"],
+        ["mia", "priority"],
+    ]
+    assert history[-1].endswith("priority: 3 → 1")
+
+
+def test_archived_project_reads_but_refuses_changes(chat: ConsoleChat) -> None:
+    ok(chat, "bob", "add WEB Old work")
+    refused(chat, "bob", "project archive WEB")
+    assert ok(chat, "mia", "project archive WEB").text == "Archived WEB; it is now read-only."
+    assert refused(chat, "bob", "add WEB New work").text == "⚠️ WEB is archived and read-only"
+    assert refused(chat, "bob", "done WEB-1").text == "⚠️ WEB is archived and read-only"
+    assert ok(chat, "bob", "show WEB-1").text.startswith("WEB-1: Old work")
+    assert ("Archived", "yes") in ok(chat, "bob", "project show WEB").fields
+
+
+def test_a_redelivered_event_changes_nothing_twice(chat: ConsoleChat) -> None:
+    first = chat.say("bob", "add WEB Once only", event_id="slack-Ev123")
+    assert first is not None
+    assert first.ok
+    assert chat.say("bob", "add WEB Once only", event_id="slack-Ev123") is None
+    world = World(chat.router.engine)
+    assert world.count(Task) == 1
+    assert world.count(InboundEvent, col(InboundEvent.event_id) == "slack-Ev123") == 1
+
+
+def test_a_bound_channel_supplies_the_project(chat: ConsoleChat) -> None:
+    refused(chat, "bob", "channel bind WEB", channel="web-team")
+    ok(chat, "mia", "channel bind WEB", channel="web-team")
+    assert ok(chat, "bob", "add Fix footer", channel="web-team").text == "Created WEB-1: Fix footer"
+    assert ok(chat, "bob", "done 1", channel="web-team").text == "✅ WEB-1 done: Fix footer"
+    assert World(chat.router.engine).count(Channel) == 1
+
+
+def test_the_first_speaker_becomes_admin_and_others_do_not(engine: Engine) -> None:
+    chat = make_chat(engine)
+    assert ("Admin", "yes") in ok(chat, "zoe", "whoami").fields
+    assert ("Admin", "no") in ok(chat, "yan", "whoami").fields
+
+
+def test_chinese_speakers_get_chinese_replies_and_aliases_work(engine: Engine) -> None:
+    chat = make_chat(engine, language="zh")
+    assert ok(chat, "王", "项目 新建 OPS 运维").text.startswith("已创建项目 OPS（运维）")
+    assert ok(chat, "王", "新建 OPS 写周报").text == "已创建 OPS-1：写周报"
+    assert ok(chat, "王", "完成 OPS-1").text == "✅ OPS-1 已完成：写周报"
+    assert refused(chat, "李", "删除 OPS-1").text == (
+        "没有权限：需要 项目经理(manager) 角色才能删除任务"
+    )
+    ok(chat, "李", "set lang en")
+    assert refused(chat, "李", "delete OPS-1").text == (
+        "you need the manager role in OPS to delete tasks"
+    )
