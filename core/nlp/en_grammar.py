@@ -47,14 +47,19 @@ class Rec:
     interval: int = 1
     byday: tuple[int, ...] = ()
     bymonthday: int | None = None
+    byday_n: int | None = None  # "first Monday of the month" → 1, "last Friday" → -1
+    bymonth: int | None = None
 
     def rrule(self) -> str:
-        """RFC 5545 RRULE text, parts in the order FREQ, INTERVAL, BYDAY, BYMONTHDAY."""
+        """RFC 5545 RRULE text, parts in the order FREQ, INTERVAL, BYMONTH, BYDAY, BYMONTHDAY."""
         parts = [f"FREQ={self.freq}"]
         if self.interval > 1:
             parts.append(f"INTERVAL={self.interval}")
+        if self.bymonth is not None:
+            parts.append(f"BYMONTH={self.bymonth}")
         if self.byday:
-            parts.append("BYDAY=" + ",".join(RRULE_DAY[d] for d in self.byday))
+            prefix = "" if self.byday_n is None else str(self.byday_n)
+            parts.append("BYDAY=" + ",".join(prefix + RRULE_DAY[d] for d in self.byday))
         if self.bymonthday is not None:
             parts.append(f"BYMONTHDAY={self.bymonthday}")
         return ";".join(parts)
@@ -579,6 +584,13 @@ def _m_relday(s: Scanner, i: int) -> Atom | None:
         return Atom(i, i + 2, rel=-1, pod="night")
     if w in ("right", "just") and s.tok(i + 1) == "now":
         return Atom(i, i + 2, now=True)
+    if w == "later" and s.tok(i + 1) in ("today", "tonight"):
+        return Atom(i, i + 2, rel=0, pod="tonight" if s.tok(i + 1) == "tonight" else None)
+    if w == "first" and s.tok(i + 1) == "thing":
+        k = i + 2
+        if s.tok(k) == "in" and s.tok(k + 1) == "the" and s.tok(k + 2) == "morning":
+            k += 3
+        return Atom(i, k, pod="morning")
     return None
 
 
@@ -913,6 +925,8 @@ def _m_ordinal_day(s: Scanner, i: int) -> Atom | None:
         return None
     if s.tok(k) == "day" and s.tok(k + 1) == "of":
         k += 1
+    if s.tok(k) == "of" and s.tok(k + 1) == "the" and s.tok(k + 2) == "month":
+        k += 3  # "the 1st of the month": the next one
     weak = False
     nxt = s.tok(k)
     if nxt and s.is_word(k) and nxt not in _DAY_FOLLOWERS:
@@ -1353,9 +1367,13 @@ def _m_offset(s: Scanner, i: int) -> Atom | None:
     j = i
     w = s.tok(j)
     lead = None
-    if w in ("in", "within", "after"):
+    if w in ("in", "within", "after", "over"):
         lead = w
         j += 1
+        if s.tok(j) == "the" and s.tok(j + 1) in ("next", "coming", "following"):
+            j += 2  # "in the next 2 days"
+        elif w == "over":
+            return None
         while s.tok(j) in _HEDGES and j < i + 4:
             j += 1
     elif w in ("about", "around", "approximately", "approx", "roughly", "nearly", "almost",
@@ -1432,6 +1450,18 @@ def _m_recurrence(s: Scanner, i: int) -> Atom | None:
                 j += 1
         u = s.tok(j)
         days: list[int] = []
+        nth_r = s.ordinal_word(j)
+        nth = -1 if u == "last" else (nth_r[1] if nth_r is not None and nth_r[1] <= 4 else None)
+        if nth is not None and s.tok(j + 1) in WEEKDAYS:
+            # "every first Monday (of the month)", "every last Friday"
+            rec = Rec("MONTHLY", interval, (WEEKDAYS[s.tok(j + 1)],), byday_n=nth)
+            j += 2
+            if s.tok(j) == "of" and s.tok(j + 1) in ("the", "each", "every") and \
+                    s.tok(j + 2) == "month":
+                j += 3
+            elif s.tok(j) == "of" and s.tok(j + 1) == "month":
+                j += 2
+            return Atom(i, j, rec=rec)
         if u in ("weekday", "workday", "weekdays", "workdays") or (
                 u in WORKDAY_ADJ and s.tok(j + 1) == "day"):
             rec = Rec("WEEKLY", 1, (0, 1, 2, 3, 4))
@@ -1465,6 +1495,9 @@ def _m_recurrence(s: Scanner, i: int) -> Atom | None:
             return None
         if rec is None:
             return None
+    elif w == "on" and s.tok(j + 1) in ("weekdays", "workdays", "weekends"):
+        rec = Rec("WEEKLY", 1, (5, 6) if s.tok(j + 1) == "weekends" else (0, 1, 2, 3, 4))
+        j += 2
     elif w == "on" and s.tok(j + 1) in WEEKDAYS and s.tok(j + 1).endswith("s") and \
             s.tok(j + 1) not in ("tues", "thurs", "weds"):
         j += 1
@@ -1492,6 +1525,12 @@ def _m_recurrence(s: Scanner, i: int) -> Atom | None:
         if days2:
             rec.byday = tuple(sorted(set(days2)))
             k = kk
+    if rec.freq == "YEARLY" and rec.bymonth is None:
+        kk = k + 1 if s.tok(k) in ("on", "in") else k
+        md = _m_monthdate(s, kk) if s.tok(kk) in MONTHS or (kk < s.n and s.isnum[kk]) else None
+        if md is not None and md.ymd is not None and md.ymd[0] is None:
+            rec.bymonth, rec.bymonthday = md.ymd[1], md.ymd[2]
+            k = md.tj
     if rec.freq == "MONTHLY":
         kk = k
         if s.tok(kk) in ("on", "at", ","):
@@ -1623,7 +1662,7 @@ def _build_dispatch() -> dict[str, tuple[Callable[[Scanner, int], Atom | None], 
     add(["next"], _m_relday, _m_weekday, _m_period)
     add(["this"], _m_relday, _m_weekday, _m_period)
     add(["last"], _m_relday, _m_weekday, _m_period)
-    add(["day"], _m_relday)
+    add(["day", "later", "first"], _m_relday)
     add(["eod", "cob", "eob", "close", "end"], _m_eod)
     add(["end", "beginning", "start", "middle", "mid", "early", "late", "eow", "eom", "eoq",
          "eoy", "q", "midweek", "later", "current", "weekend", "coming", "following",
@@ -1632,7 +1671,7 @@ def _build_dispatch() -> dict[str, tuple[Callable[[Scanner, int], Atom | None], 
     add([*list(PARTS_OF_DAY), "in", "at", "around", "about"], _m_pod)
     add(list(MONTHS), _m_monthdate)
     add(list(WEEKDAYS) + list(_WMODS), _m_weekday)
-    add(["in", "within", "after", "about", "around", "approximately", "approx", "roughly",
+    add(["in", "within", "after", "over", "about", "around", "approximately", "approx", "roughly",
          "nearly", "almost", "over", "just", "a", "an", "few", "couple", "several", "half",
          *UNITS_WORDS, *TENS_WORDS], _m_offset)
     add(list(UNITS_WORDS) + list(TENS_WORDS), _m_time_words, _m_past_to, _m_monthdate,

@@ -186,6 +186,8 @@ def _lead_connectors(sc: Scanner, ti: int) -> tuple[int, bool]:
             break
         k -= 1
         steps += 1
+    if not start and any(sc.low[t] == "as" and sc.low[t + 1] == "of" for t in range(k, ti)):
+        start = True  # "as of Monday"
     return k, start
 
 
@@ -198,6 +200,10 @@ def _connector_phrase_ok(sc: Scanner, k: int, ti: int) -> bool:
         return k + 1 == ti  # "in May", "in 2027"
     if w == "than":
         return prv == "later"
+    if w == "as":
+        return nxt == "of"
+    if w == "of":
+        return prv == "as"
     if w == "later":
         return prv in ("no", "not")
     if w in ("no", "not"):
@@ -205,7 +211,7 @@ def _connector_phrase_ok(sc: Scanner, k: int, ti: int) -> bool:
     if w == "the":
         return prv in ("by", "before", "until", "till", "on", "due", "from", "starting", "at",
                        "around", "for")
-    return w not in ("for", "of", "as", "soon", "after", "since", "within")
+    return w not in ("for", "soon", "after", "since", "within")
 
 
 # ====================================================================== resolution
@@ -229,12 +235,30 @@ def _resolve_cluster(sc: Scanner, cl: list[Atom], now: datetime,
         if value is None:
             return None
         return TimeSpan(start_char, end_char, "recurrence", value, grain, rrule=rec.rrule())
+    if is_start:
+        _periods_from_their_start(sc, cl)
     res = _resolve_point(cl, now, today, calendar)
     if res is None:
         return None
     value, grain, time_only = res
     kind: SpanKind = "start" if is_start else "point"
     return TimeSpan(start_char, end_char, kind, value, grain, time_only=time_only)
+
+
+def _periods_from_their_start(sc: Scanner, cl: list[Atom]) -> None:
+    """ "starting next week" starts on its Monday, not its Friday: a period that begins
+    something counts from its first day unless its end was asked for."""
+    if any(a.wd is not None or a.day is not None for a in cl):
+        return
+    for a in cl:
+        if sc.low[a.ti] in ("end", "the", "eow", "eom", "eoq", "eoy", "late", "mid", "middle"):
+            continue
+        if a.period is not None and a.period[2] == "end":
+            a.period = (a.period[0], a.period[1], "start")
+        if a.month is not None and a.medge == "end":
+            a.medge = "start"
+        if a.year is not None and a.month is None and a.medge == "end":
+            a.medge = "start"
 
 
 def _rescued(sc: Scanner, k0: int, ti: int) -> bool:
@@ -619,6 +643,13 @@ def _first_occurrence(rec: Rec, cl: list[Atom], now: datetime
         day = today + timedelta(days=k)
         if rec.byday and day.weekday() not in rec.byday:
             continue
+        if rec.bymonth is not None and day.month != rec.bymonth:
+            continue
+        if rec.byday_n is not None:
+            last_day = _cal.monthrange(day.year, day.month)[1]
+            n = (day.day - 1) // 7 + 1 if rec.byday_n > 0 else -((last_day - day.day) // 7 + 1)
+            if n != rec.byday_n:
+                continue
         if rec.bymonthday is not None:
             last = _cal.monthrange(day.year, day.month)[1]
             want = last if rec.bymonthday == -1 else rec.bymonthday
