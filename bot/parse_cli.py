@@ -203,7 +203,9 @@ class _Parser:
         now = _parse_now(now_text) if now_text is not None else None
         zone = self._zone(tz_name, now)
         local_now = (now or datetime.now(zone)).astimezone(zone)
-        rules = parse_message(text, local_now, tz=zone, workday_end=self.workday_end)
+        # A fixed offset (from --now) travels in `local_now`; the parser's `tz` takes IANA zones.
+        named = zone if isinstance(zone, ZoneInfo) else None
+        rules = parse_message(text, local_now, tz=named, workday_end=self.workday_end)
         if self.completer is None:
             return rules
         return parse_with_llm(
