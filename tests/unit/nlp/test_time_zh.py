@@ -1,0 +1,259 @@
+"""Chinese date and time expressions, one contract rule at a time.
+
+`now` is Tuesday 2026-11-24 09:30 in Shanghai unless a case says otherwise, so weekday and
+"still ahead today" rules can be read straight off the calendar.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from core.calendar import ChinaCalendar, WeekdayCalendar
+from core.nlp import parse_message
+from core.nlp.text import cn_to_int, normalize
+from core.nlp.time_zh import find_times_zh, lunar_to_solar
+
+SH = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 24, 9, 30, tzinfo=SH)  # a Tuesday
+
+
+def at(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
+    return datetime(y, mo, d, h, mi, tzinfo=SH)
+
+
+def resolve(text: str, now: datetime = NOW) -> date | datetime | None:
+    spans = find_times_zh(normalize(text)[0], now, WeekdayCalendar())
+    return spans[0].value if spans else None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Absolute dates
+        ("2026年12月3日", date(2026, 12, 3)),
+        ("12月3号", date(2026, 12, 3)),
+        ("12/3", date(2026, 12, 3)),
+        ("3号", date(2026, 12, 3)),
+        ("30号", date(2026, 11, 30)),
+        ("二〇二七年一月五日", date(2027, 1, 5)),
+        ("2027-01-05", date(2027, 1, 5)),
+        ("2027/1/5", date(2027, 1, 5)),
+        ("十二月二十一日", date(2026, 12, 21)),
+        ("廿一号", date(2026, 12, 21)),
+        ("下个月15号", date(2026, 12, 15)),
+        ("本月28日", date(2026, 11, 28)),
+        ("明年3月1日", date(2027, 3, 1)),
+        # A month-day already past this year is next year's
+        ("3月1日", date(2027, 3, 1)),
+        # Relative days
+        ("今天", date(2026, 11, 24)),
+        ("明天", date(2026, 11, 25)),
+        ("后天", date(2026, 11, 26)),
+        ("大后天", date(2026, 11, 27)),
+        ("昨天", date(2026, 11, 23)),
+        ("前天", date(2026, 11, 22)),
+        # Weekdays: bare = strictly after today; 本/这 = this calendar week; 下/下下 = later weeks
+        ("周五", date(2026, 11, 27)),
+        ("星期二", date(2026, 12, 1)),
+        ("礼拜天", date(2026, 11, 29)),
+        ("本周一", date(2026, 11, 23)),
+        ("这周五", date(2026, 11, 27)),
+        ("下周五", date(2026, 12, 4)),
+        ("下下周五", date(2026, 12, 11)),
+        ("下个星期一", date(2026, 11, 30)),
+        ("上周三", date(2026, 11, 18)),
+        # Periods end at their last day
+        ("本周", date(2026, 11, 27)),
+        ("这周", date(2026, 11, 27)),
+        ("下周", date(2026, 12, 4)),
+        ("周末前", date(2026, 11, 27)),
+        ("周末", date(2026, 11, 28)),
+        ("月底", date(2026, 11, 30)),
+        ("本月", date(2026, 11, 30)),
+        ("下个月", date(2026, 12, 31)),
+        ("季度末", date(2026, 12, 31)),
+        ("年底", date(2026, 12, 31)),
+        ("月初", date(2026, 12, 1)),
+        ("下月初", date(2026, 12, 1)),
+        ("月中", date(2026, 12, 15)),
+        ("下季度", date(2027, 3, 31)),
+        ("明年上半年", date(2027, 6, 30)),
+        # Offsets
+        ("3天后", date(2026, 11, 27)),
+        ("三天以后", date(2026, 11, 27)),
+        ("两周内", date(2026, 12, 8)),
+        ("一个月后", date(2026, 12, 24)),
+        ("2小时后", at(2026, 11, 24, 11, 30)),
+        ("30分钟后", at(2026, 11, 24, 10, 0)),
+        ("半小时后", at(2026, 11, 24, 10, 0)),
+        ("一个半小时后", at(2026, 11, 24, 11, 0)),
+        ("3个工作日后", date(2026, 11, 27)),
+        ("5个工作日内", date(2026, 12, 1)),
+        ("5天前", date(2026, 11, 19)),
+        # Times of day
+        ("明天下午3点", at(2026, 11, 25, 15)),
+        ("明天上午十点", at(2026, 11, 25, 10)),
+        ("今晚8点半", at(2026, 11, 24, 20, 30)),
+        ("今晚", at(2026, 11, 24, 20)),
+        ("明早", at(2026, 11, 25, 9)),
+        ("明天早上", at(2026, 11, 25, 9)),
+        ("明天下午", at(2026, 11, 25, 14)),
+        ("后天中午", at(2026, 11, 26, 12)),
+        ("周五下午3点一刻", at(2026, 11, 27, 15, 15)),
+        ("周五9点三刻", at(2026, 11, 27, 9, 45)),
+        ("明天15:30", at(2026, 11, 25, 15, 30)),
+        ("明天凌晨2点", at(2026, 11, 25, 2)),
+        ("下周一晚上9点", at(2026, 11, 30, 21)),
+        # No marker: 1-7 are afternoon, 8-23 as written
+        ("明天3点", at(2026, 11, 25, 15)),
+        ("明天9点", at(2026, 11, 25, 9)),
+        ("明天20点", at(2026, 11, 25, 20)),
+        # A bare time is today if still ahead, else tomorrow
+        ("下午3点", at(2026, 11, 24, 15)),
+        ("9点", at(2026, 11, 25, 9)),
+        ("10点", at(2026, 11, 24, 10)),
+        # End of the working day
+        ("下班前", at(2026, 11, 24, 18)),
+        ("本周五下班前", at(2026, 11, 27, 18)),
+        # Numerals and full-width digits
+        ("十五号", date(2026, 12, 15)),
+        ("１２月３日", date(2026, 12, 3)),
+        ("明天下午３点", at(2026, 11, 25, 15)),
+        # Traditional characters
+        ("週五", date(2026, 11, 27)),
+        ("禮拜五", date(2026, 11, 27)),
+        ("明天下午3點", at(2026, 11, 25, 15)),
+        ("3個工作日後", date(2026, 11, 27)),
+        # Festivals
+        ("元旦", date(2027, 1, 1)),
+        ("圣诞节", date(2026, 12, 25)),
+        ("春节", date(2027, 2, 6)),
+        ("中秋节", date(2027, 9, 15)),
+    ],
+)
+def test_chinese_expression_resolves(text: str, expected: date | datetime) -> None:
+    assert resolve(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["快一点", "提交3个接口的测试报告", "上线v2.1", "3号楼会议室", "季度报告", "周报", "重点项目"],
+)
+def test_ordinary_words_are_not_dates(text: str) -> None:
+    assert find_times_zh(normalize(text)[0], NOW, WeekdayCalendar()) == []
+
+
+@pytest.mark.parametrize("text", ["2月30日", "2027年2月29日", "13月5日"])
+def test_impossible_dates_resolve_to_nothing(text: str) -> None:
+    assert resolve(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "rrule", "first"),
+    [
+        ("每天", "FREQ=DAILY", date(2026, 11, 24)),
+        ("每天早上9点", "FREQ=DAILY", at(2026, 11, 25, 9)),
+        ("每天下午5点", "FREQ=DAILY", at(2026, 11, 24, 17)),
+        ("每个工作日", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", date(2026, 11, 24)),
+        ("每周一", "FREQ=WEEKLY;BYDAY=MO", date(2026, 11, 30)),
+        ("每周一上午10点", "FREQ=WEEKLY;BYDAY=MO", at(2026, 11, 30, 10)),
+        ("每周二、四", "FREQ=WEEKLY;BYDAY=TU,TH", date(2026, 11, 24)),
+        ("每两周", "FREQ=WEEKLY;INTERVAL=2", date(2026, 11, 24)),
+        ("每月1号", "FREQ=MONTHLY;BYMONTHDAY=1", date(2026, 12, 1)),
+        ("每月底", "FREQ=MONTHLY;BYMONTHDAY=-1", date(2026, 11, 30)),
+        ("每年3月1日", "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=1", date(2027, 3, 1)),
+        ("每3天", "FREQ=DAILY;INTERVAL=3", date(2026, 11, 24)),
+    ],
+)
+def test_recurrence_gives_rrule_and_first_occurrence(
+    text: str, rrule: str, first: date | datetime
+) -> None:
+    spans = find_times_zh(normalize(text)[0], NOW, WeekdayCalendar())
+    assert [(s.kind, s.rrule, s.value) for s in spans] == [("recurrence", rrule, first)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("从下周一开始", date(2026, 11, 30)), ("明天起", date(2026, 11, 25)),
+     ("下周三开始", date(2026, 12, 2))],
+)
+def test_start_expressions_are_start_spans(text: str, expected: date) -> None:
+    spans = find_times_zh(normalize(text)[0], NOW, WeekdayCalendar())
+    assert [(s.kind, s.value) for s in spans] == [("start", expected)]
+    assert (spans[0].start, spans[0].end) == (0, len(text))
+
+
+def test_drafting_tomorrow_is_not_a_start() -> None:
+    spans = find_times_zh("明天起草合同", NOW, WeekdayCalendar())
+    assert [(s.kind, s.end) for s in spans] == [("point", 2)]
+
+
+def test_span_offsets_cover_the_expression() -> None:
+    text = "请在明天下午3点前提交"
+    spans = find_times_zh(text, NOW, WeekdayCalendar())
+    assert [text[s.start:s.end] for s in spans] == ["明天下午3点"]
+
+
+def test_time_only_span_is_marked_for_joining() -> None:
+    spans = find_times_zh("下午3点", NOW, WeekdayCalendar())
+    assert spans[0].time_only
+    assert not find_times_zh("明天下午3点", NOW, WeekdayCalendar())[0].time_only
+
+
+def test_workdays_skip_the_calendars_holidays() -> None:
+    # 2026-09-30 is a Wednesday; China is off 10-01..10-07 and works Saturday 10-10 (补班).
+    now = datetime(2026, 9, 30, 9, 0, tzinfo=SH)
+    plain = find_times_zh("2个工作日后", now, WeekdayCalendar())
+    china = find_times_zh("3个工作日后", now, ChinaCalendar())
+    assert plain[0].value == date(2026, 10, 2)
+    assert china[0].value == date(2026, 10, 10)
+
+
+def test_workday_end_is_configurable() -> None:
+    spans = find_times_zh("下班前", NOW, WeekdayCalendar(), workday_end=time(17, 30))
+    assert spans[0].value == at(2026, 11, 24, 17, 30)
+
+
+def test_past_expressions_still_resolve() -> None:
+    assert resolve("昨天下午3点") == at(2026, 11, 23, 15)
+
+
+@pytest.mark.parametrize(
+    ("year", "month", "day", "expected"),
+    [(2027, 1, 15, date(2027, 2, 20)), (1991, 8, 23, date(1991, 9, 30)),
+     (2020, 11, 29, date(2021, 1, 12))],
+)
+def test_lunar_dates_convert_near_festivals(year: int, month: int, day: int,
+                                            expected: date) -> None:
+    assert lunar_to_solar(year, month, day) == expected
+
+
+def test_marked_lunar_date_is_read_as_lunar() -> None:
+    assert resolve("农历正月十五") == date(2027, 2, 20)
+    assert resolve("正月十五") == date(2027, 2, 20)
+
+
+@pytest.mark.parametrize(
+    ("token", "value"),
+    [("三", 3), ("十五", 15), ("两", 2), ("廿", 20), ("廿九", 29), ("二十一", 21), ("两千零四", 2004),
+     ("二零零四", 2004), ("一百零五", 105), ("12", 12), ("abc", None), ("", None)],
+)
+def test_chinese_numerals(token: str, value: int | None) -> None:
+    assert cn_to_int(token) == value
+
+
+def test_normalize_maps_offsets_back_over_dropped_characters() -> None:
+    text = "明\u200b天\u202e下午３點"
+    clean, offsets = normalize(text)
+    assert clean == "明天下午3点"
+    assert [text[offsets[i]] for i in range(len(clean))] == ["明", "天", "下", "午", "３", "點"]
+    assert offsets[-1] == len(text)
+
+
+def test_through_parse_message_the_due_has_the_zone_offset() -> None:
+    result = parse_message("明天下午3点 开会", NOW)
+    assert result.due == "2026-11-25T15:00:00+08:00"
+    assert parse_message("下周五 开会", NOW).due == "2026-12-04"
