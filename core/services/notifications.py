@@ -415,6 +415,8 @@ def _desired_rows(ctx: Ctx, task: Task, project: Project) -> list[dict[str, Any]
         )
         owners = ", ".join(sorted(users[u].name for u in assignee_ids if u in users))
         for uid in managers:
+            if uid in assignee_ids:
+                continue  # a manager who holds the task already got the overdue alert
             user, dest = users.get(uid), dests.get(uid)
             if user is None or dest is None:
                 continue
