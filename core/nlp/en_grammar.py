@@ -98,6 +98,7 @@ class Atom:
     rec: Rec | None = None
     hol: tuple[str, ...] | None = None  # a named day ("christmas"), resolved with wmod/year
     adjective: bool = False  # "weekly report": a frequency word used before a noun
+    utc_offset: int | None = None  # minutes east of UTC written after an ISO time
     weak: bool = False
     slots: frozenset[str] = field(default_factory=frozenset)
 
@@ -714,7 +715,10 @@ def _m_time_num(s: Scanner, i: int) -> Atom | None:
         k, mer = _after_mer(s, k)
         if mer is None and s.tok(k) in ("h", "hrs", "uhr"):
             k += 1
-        return _mk_time(i, k, v, mi, sec, mer, True, (len(raw) == 2 and raw[0] == "0") or v > 12)
+        atom = _mk_time(i, k, v, mi, sec, mer, True, (len(raw) == 2 and raw[0] == "0") or v > 12)
+        if atom is not None and mer is None and s.tok(i - 1) == "t" and s.glued(k - 1):
+            _utc_offset(s, atom)  # ISO 8601 "T10:15:00Z", "T10:15:00+05:30"
+        return atom
     # H.MM / H,MM  with am/pm or "h", or where a time is expected
     if sep == "." and s.glued(i) and j + 1 < s.n and s.isnum[j + 1] and len(raw) <= 2 \
             and len(s.raw[j + 1]) == 2 and s.glued(j):
@@ -805,6 +809,29 @@ def _m_time_num(s: Scanner, i: int) -> Atom | None:
     if s.tok(k) in ("tonight", "morning", "afternoon", "evening", "night") and 1 <= v <= 12:
         return _mk_time(i, j, v, 0, 0, None, False, False)
     return None
+
+
+def _utc_offset(s: Scanner, atom: Atom) -> None:
+    k = atom.tj
+    t = s.tok(k)
+    if t == "z":
+        atom.utc_offset, atom.tj = 0, k + 1
+        return
+    if t not in ("+", "-") or not s.glued(k) or k + 1 >= s.n or not s.isnum[k + 1]:
+        return
+    raw = s.raw[k + 1]
+    sign = 1 if t == "+" else -1
+    if len(raw) == 4:
+        hh, mm, end = int(raw[:2]), int(raw[2:]), k + 2
+    elif len(raw) == 2 and s.tok(k + 2) == ":" and k + 3 < s.n and s.isnum[k + 3] and \
+            len(s.raw[k + 3]) == 2:
+        hh, mm, end = int(raw), int(s.raw[k + 3]), k + 4
+    elif len(raw) == 2:
+        hh, mm, end = int(raw), 0, k + 2
+    else:
+        return
+    if hh <= 14 and mm < 60:
+        atom.utc_offset, atom.tj = sign * (hh * 60 + mm), end
 
 
 def _m_time_words(s: Scanner, i: int) -> Atom | None:
@@ -1213,7 +1240,8 @@ def _m_weekday(s: Scanner, i: int) -> Atom | None:
     mod: str | None = None
     nth: int | None = None
     count: int | None = None
-    if w == "the" and s.tok(j + 1) in ("following", "next", "coming"):
+    if w == "the" and (s.tok(j + 1) in ("following", "next", "coming", "last") or (
+            s.ordinal_word(j + 1) is not None)):
         j += 1
         w = s.tok(j)
     if w == "this" and s.tok(j + 1) in ("past", "coming", "upcoming"):
@@ -1252,6 +1280,16 @@ def _m_weekday(s: Scanner, i: int) -> Atom | None:
     if s.tok(k) == "after" and s.tok(k + 1) == "next":
         mod = "after_next"
         k += 2
+    if s.tok(k) == "of" and (mod == "last" or nth is not None) and (
+            s.tok(k + 1) in MONTHS or s.tok(k + 1) in ("the", "this", "next", "each", "every")
+            or s.tok(k + 1) == "month"):
+        # "the last Friday of the month", "first Monday of July"
+        if mod == "last":
+            nth, mod = -1, None
+        if s.tok(k + 1) in ("the", "this") and s.tok(k + 2) == "month":
+            k += 3
+        elif s.tok(k + 1) == "month":
+            k += 2
     weak = False
     if t in WEAK_WEEKDAYS and mod is None and nth is None and s.raw[j][0].islower():
         weak = True

@@ -9,7 +9,7 @@ contract (../shared/spec/nl-contract.md, "Resolving dates and times") and return
 from __future__ import annotations
 
 import calendar as _cal
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from dateutil.relativedelta import relativedelta
 
@@ -282,6 +282,11 @@ def _resolve_point(cl: list[Atom], now: datetime, today: date,
         if tinfo is None:
             return day, grain, False
         h, mi, sec, tgrain = tinfo
+        off = next((a.utc_offset for a in cl if a.utc_offset is not None), None)
+        if off is not None:
+            stated = datetime.combine(day, time(h, mi, sec),
+                                      tzinfo=timezone(timedelta(minutes=off)))
+            return stated.astimezone(tz), tgrain, False
         return datetime.combine(day, time(h, mi, sec), tzinfo=tz), tgrain, False
     if tinfo is None:
         if any(a.now for a in cl):
@@ -514,6 +519,9 @@ def _resolve_weekday(a: Atom, period: Atom | None, off: Atom | None, month_atom:
             first = today.replace(day=1) + relativedelta(months=period.period[1])
         else:
             first = today.replace(day=1)
+        if a.nth < 0:
+            last = _edge_of_month(first.year, first.month, "end")
+            return last - timedelta(days=(last.weekday() - wd) % 7)
         delta = (wd - first.weekday()) % 7
         c = first + timedelta(days=delta + 7 * (a.nth - 1))
         return c if c.month == first.month else None
