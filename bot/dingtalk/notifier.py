@@ -27,6 +27,7 @@ import structlog
 from bot.dingtalk import render
 from bot.dingtalk.openapi import ApiResult, DingTalkOpenAPI, request_json, sign_webhook
 from bot.settings import Settings
+from core.clock import Clock
 from core.messages import Delivery, DeliveryOutcome, Outgoing
 
 log = structlog.get_logger(__name__)
@@ -190,18 +191,23 @@ class DingTalkNotifier:
 def build_dingtalk_notifier(
     settings: Settings,
     *,
+    clock: Clock | None = None,
     webhook_for: WebhookLookup | None = None,
     card_template_id: str | None = None,
 ) -> DingTalkNotifier:
     """The notifier for `app.notifiers["dingtalk"]`, from DINGTALK_* settings.
 
-    `card_template_id` defaults to the `dingtalk_card_template_id` setting when it exists;
-    without one, buttons are written as command hints in markdown.
+    Pass the app's `clock` so the 20-a-minute window and a throttled robot's 10-minute ban run
+    on the same time as the outbox that reschedules. `card_template_id` defaults to the
+    `dingtalk_card_template_id` setting when it exists; without one, buttons are written as
+    command hints in markdown.
     """
+    limiter = SendLimiter(monotonic=lambda: clock.now().timestamp()) if clock is not None else None
     return DingTalkNotifier(
         build_openapi(settings),
         card_template_id=card_template_id or getattr(settings, "dingtalk_card_template_id", None),
         webhook_for=webhook_for,
+        limiter=limiter,
     )
 
 

@@ -46,16 +46,25 @@ def _table_lines(table: list[list[str]]) -> list[str]:
 
 def body_markdown(reply: Reply) -> str:
     """The reply's text, fields and table as DingTalk markdown (no buttons, no mentions)."""
-    text = reply.text
-    if reply.table:
-        # The text usually ends with a plain-text copy of the table; keep only its heading.
-        text = text.split("\n", 1)[0]
-    parts = [text.replace("\n", "  \n")]
+    lines = reply.text.splitlines()
+    # Line breaks need two trailing spaces in DingTalk markdown; `•` bullets become list items.
+    text = "  \n".join(_line(line) for line in lines)
+    parts = [text]
     if reply.fields:
         parts.append("\n".join(f"- **{label}**：{value}" for label, value in reply.fields))
-    if reply.table:
+    # A multi-line text already says what its table says (task lists, digests); a one-line
+    # heading needs the rows, one line each, since phones do not show markdown tables.
+    if reply.table and len(lines) <= 1:
         parts.append("\n".join(_table_lines(reply.table)))
     return _clip("\n\n".join(p for p in parts if p))
+
+
+def _line(line: str) -> str:
+    if line.startswith("• "):
+        return "- " + line[2:]
+    if len(line) > 2 and line.startswith("*") and line.endswith("*") and "**" not in line:
+        return f"*{line}*"  # Slack-style *heading* is bold in DingTalk only when doubled
+    return line
 
 
 def _clip(text: str) -> str:
