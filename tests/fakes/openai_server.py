@@ -43,6 +43,7 @@ class FakeOpenAIServer:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.paths: list[str] = []
+        self.headers: list[dict[str, str]] = []
         self.reject_json_schema = False
         self.default = Step(status=500, message="no scripted reply left")
         self._script: deque[Step] = deque()
@@ -70,10 +71,11 @@ class FakeOpenAIServer:
         with self._lock:
             self._script.append(step)
 
-    def _next(self, body: dict[str, Any], path: str) -> Step:
+    def _next(self, body: dict[str, Any], path: str, headers: dict[str, str]) -> Step:
         with self._lock:
             self.requests.append(body)
             self.paths.append(path)
+            self.headers.append(headers)
             rf = body.get("response_format")
             if self.reject_json_schema and isinstance(rf, dict) and rf.get("type") == "json_schema":
                 return Step(status=400, message="response_format json_schema is not supported")
@@ -159,7 +161,7 @@ def _make_handler(fake: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 self._send(400, {"error": {"message": "body is not JSON", "type": "invalid"}})
                 return
-            step = fake._next(body, path)
+            step = fake._next(body, path, {k.lower(): v for k, v in self.headers.items()})
             if step.delay:
                 fake.wait(step.delay)
             if step.status >= 400:

@@ -241,6 +241,7 @@ def test_http_success_uses_the_answer(server: FakeOpenAIServer, completer: OpenA
     assert body["response_format"]["json_schema"]["name"] == "parse"
     assert [m["role"] for m in body["messages"]] == ["system", "user"]
     assert json.loads(body["messages"][1]["content"])["message"] == TEXT
+    assert server.headers[0]["authorization"] == "Bearer test-key"
 
 
 def test_http_schema_invalid_answer_falls_back_to_rules(
@@ -314,6 +315,15 @@ def test_http_base_url_without_v1_is_served_too(server: FakeOpenAIServer) -> Non
     with OpenAICompleter(root, None, "fake-model") as bare:
         assert json.loads(bare.complete("s", "u", answer_schema(), 2.0)) == GOOD_ANSWER
     assert server.paths == ["/chat/completions"]
+
+
+def test_http_unreachable_server_falls_back_to_rules() -> None:
+    with FakeOpenAIServer() as gone:
+        url = gone.base_url
+    with OpenAICompleter(url, "k", "m") as completer:
+        started = time.monotonic()
+        assert run(TEXT, RULES, completer) == RULES
+        assert time.monotonic() - started < 2.0
 
 
 def test_completer_creates_no_client_until_used() -> None:
