@@ -7,12 +7,15 @@ OAuth state (`slack_oauth_states`) on pmbot's own engine, so several pmbot proce
 
 from __future__ import annotations
 
-from slack_bolt.oauth.oauth_settings import OAuthSettings
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from typing import TYPE_CHECKING
+
 from sqlalchemy.engine import Engine
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from slack_bolt.oauth.oauth_settings import OAuthSettings
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
 BOT_SCOPES = [
     "app_mentions:read",
@@ -34,6 +37,10 @@ def oauth_enabled(settings: Settings) -> bool:
 
 def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstallationStore:
     """The installation store on pmbot's database, its tables created if missing."""
+    # Imported here: slack_sdk's SQLAlchemy stores pull in sqlalchemy.ext.asyncio (greenlet),
+    # which a single-workspace pmbot never needs.
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+
     assert settings.slack_client_id is not None
     store = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
     store.metadata.create_all(engine)  # what create_tables() does; a no-op for existing tables
@@ -42,6 +49,9 @@ def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstalla
 
 def oauth_settings(settings: Settings, engine: Engine) -> OAuthSettings:
     """Bolt's OAuth settings: `/slack/install` and `/slack/oauth_redirect`, stores in our DB."""
+    from slack_bolt.oauth.oauth_settings import OAuthSettings
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
     assert settings.slack_client_id is not None
     assert settings.slack_client_secret is not None
     state_store = SQLAlchemyOAuthStateStore(expiration_seconds=STATE_EXPIRY_SECONDS, engine=engine)
