@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,41 @@ def source_of(case: dict[str, Any]) -> str:
     """Short name of the project a case came from."""
     src = str(case.get("source", ""))
     return src.split(":")[0].split("/")[-1]
+
+
+_NEXT_WEEKDAY_RE = re.compile(
+    r"\bnext\s+(monday|mon|tuesday|tues|tue|wednesday|wed|thursday|thurs|thu|friday|fri|"
+    r"saturday|sat|sunday|sun)\b", re.IGNORECASE)
+_MORNING_RE = re.compile(r"\b(am|a\.\s?m\.?|a\s+m|morning|early)\b|\d(a|am)\b", re.IGNORECASE)
+_CLOCK_1_7_RE = re.compile(r"(?<![\d.:])[1-7](?::\d\d)?(?![\d.])|\b(one|two|three|four|five|"
+                           r"six|seven)\b", re.IGNORECASE)
+
+
+def contract_conflict(case: dict[str, Any]) -> str | None:
+    """Why the corpus's `expected` contradicts nl-contract.md for this case, if it does.
+
+    Reported separately so the main score stays the plain one: these lines are counted
+    (and fail) in `scored`.
+    """
+    text = case["text"]
+    low = text.lower()
+    expected = datetime.fromisoformat(case["expected"])
+    ref = datetime.fromisoformat(case["ref"]).date()
+    if expected.hour == 23 and expected.minute == 59 and ("end" in low or "eod" in low):
+        return "EOD / end of day is 18:00"
+    if low.strip() in ("as soon as possible", "asap"):
+        return "asap is a priority marker"
+    if _NEXT_WEEKDAY_RE.search(text) and expected.year > 1:
+        wd = expected.weekday()
+        nearest = ref + timedelta(days=(wd - ref.weekday() - 1) % 7 + 1)
+        explicit_day = re.search(r"\d+\s?(st|nd|rd|th)\b|\d+[/.]\d+", low)
+        if expected.date() == nearest + timedelta(days=7) and not explicit_day:
+            return "next <weekday> is the nearest one"
+    if case["grain"] in ("hour", "minute", "second") and 1 <= expected.hour <= 7 and \
+            not _MORNING_RE.search(text) and not re.search(r"hour|hr|min|\d{4}", low) and \
+            _CLOCK_1_7_RE.search(text):
+        return "an hour 1-7 with no marker is afternoon"
+    return None
 
 
 def _key(value: date | datetime, grain: str) -> tuple[int, ...]:
@@ -130,6 +166,17 @@ def main(argv: list[str] | None = None) -> int:
         for src, (r, t) in sorted(tally[g].items()):
             if src != "all":
                 print(f"    {src:24} {r:4}/{t:<4} {r / t:6.1%}")
+    conflicts = [c for c in cases if group_of(c) == "scored" and contract_conflict(c)]
+    if conflicts:
+        right, total = tally["scored"]["all"]
+        wrong_conf = sum(not judge(c)[0] for c in conflicts)
+        print(f"scored minus {len(conflicts)} lines whose expected value contradicts the "
+              f"contract: {right}/{total - len(conflicts)} "
+              f"{right / (total - len(conflicts)):6.1%} ({len(conflicts) - wrong_conf} of "
+              f"them happen to pass)")
+        if args.fail:
+            for c in conflicts:
+                print(f"CONFLICT {c['text']!r:40} {contract_conflict(c)}")
     # speed: every English line, several rounds
     t0 = time.perf_counter()
     calls = 0

@@ -241,7 +241,7 @@ class Scanner:
         if self.st[i] != self.en[i - 1]:
             return True
         prev = self.raw[i - 1]
-        if prev[0].isalpha():
+        if prev[0].isascii() and prev[0].isalpha():
             return False
         if prev in "#$€£¥%+_":
             return False
