@@ -586,3 +586,38 @@ def _message(
         "next_attempt_at": now,
         "created_at": now,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Asking for a digest in chat
+
+
+def preview_channel_digest(ctx: Any, *, platform: str, tenant: str, channel_id: str) -> Reply:
+    """The bound channel's digest as of now (readers of the project only)."""
+    from core.errors import InvalidInput
+    from core.permissions import Permission
+
+    channel = ctx.session.exec(
+        select(Channel).where(
+            Channel.platform == platform, Channel.tenant == tenant, Channel.channel_id == channel_id
+        )
+    ).first()
+    if channel is None or channel.project_id is None:
+        raise InvalidInput(
+            "this channel is not bound to a project", hint="bind it: channel bind KEY"
+        )
+    project = ctx.session.get(Project, channel.project_id)
+    assert project is not None
+    ctx.require(project, Permission.TASK_VIEW)
+    now: datetime = ctx.now
+    since = channel.last_digest_at or now - timedelta(days=1)
+    return build_daily_digest(
+        ctx.session, project, now, tz=channel.timezone, lang=channel.language, since=since
+    )
+
+
+def preview_personal_digest(ctx: Any) -> Reply:
+    """The actor's own digest as of now."""
+    user = ctx.session.get(User, ctx.actor.user_id)
+    assert user is not None
+    return build_personal_digest(ctx.session, user, ctx.now)
