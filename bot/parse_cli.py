@@ -12,6 +12,7 @@ batch lines were bad (each gets `{"id": ..., "error": ...}`); 1 when the input c
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import sys
@@ -119,7 +120,7 @@ def _run_batch(args: argparse.Namespace, parser: _Parser) -> int:
     source = args.words[0] if args.words else "-"
     try:
         stream: IO[bytes] = (
-            sys.stdin.buffer if source == "-" else Path(source).open("rb")  # noqa: SIM115
+            _stdin_bytes() if source == "-" else Path(source).open("rb")  # noqa: SIM115
         )
     except OSError as exc:
         print(f"pmbot parse: cannot read {source}: {exc.strerror or exc}", file=sys.stderr)
@@ -132,9 +133,16 @@ def _run_batch(args: argparse.Namespace, parser: _Parser) -> int:
         print(f"pmbot parse: cannot read {source}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_UNREADABLE
     finally:
-        if stream is not sys.stdin.buffer:
+        if source != "-":
             stream.close()
     return EXIT_OK
+
+
+def _stdin_bytes() -> IO[bytes]:
+    buffer: IO[bytes] | None = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text-only stand-in (io.StringIO): take its text as UTF-8
+        return io.BytesIO(sys.stdin.read().encode("utf-8"))
+    return buffer
 
 
 def _lines(stream: IO[bytes]) -> Iterator[bytes]:
@@ -156,6 +164,8 @@ def _parse_line(
             raise UsageError("line is not UTF-8") from exc
         except json.JSONDecodeError as exc:
             raise UsageError(f"line is not JSON: {exc.msg} at column {exc.colno}") from exc
+        except RecursionError as exc:  # "[[[[..." nested deeper than the decoder goes
+            raise UsageError("line is nested too deeply") from exc
         if not isinstance(item, dict):
             raise UsageError("line is not a JSON object")
         ident = item.get("id")

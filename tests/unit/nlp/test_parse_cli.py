@@ -200,6 +200,19 @@ def test_jsonl_line_that_is_not_utf8_is_a_bad_line_and_the_batch_goes_on(
     assert set(second) == KEYS | {"id"}
 
 
+def test_jsonl_survives_a_line_nested_too_deeply(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "deep.jsonl"
+    good = json.dumps({"id": 2, "text": "明天", "now": NOW}, ensure_ascii=False)
+    path.write_text("[" * 100_000 + "\n" + good + "\n", encoding="utf-8")
+    code, out, _ = run_cli(capsys, "--jsonl", str(path))
+    assert code == 0
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert set(first) == {"id", "error"}
+    assert second["id"] == 2
+
+
 def test_jsonl_missing_file_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, out, err = run_cli(capsys, "--jsonl", str(tmp_path / "nope.jsonl"))
     assert code == 1
