@@ -172,3 +172,22 @@ def test_expired_session_webhook_falls_back_to_the_openapi(
     assert request.body["openConversationId"] == GROUP
     assert "WEB-1" in request.body["msgParam"]
     assert gateway.received(SESSION_PATH) == []
+
+
+def test_natural_language_in_a_group_creates_a_task_for_the_person_mentioned(
+    bot: DingTalkBot, gateway: FakeDingTalk, engine: Engine
+) -> None:
+    say(gateway, "明天下午3点前 @李四 完成季度报告", at_users=[LISI_AT])
+
+    [body] = replies(gateway)
+    [task] = _tasks(engine)
+    assert task.key in body["markdown"]["text"]
+    assert "季度报告" in task.title
+    assert task.due_at is not None
+    with Session(engine) as session:
+        [ident] = session.exec(
+            select(Identity)
+            .join(TaskAssignee, TaskAssignee.user_id == Identity.user_id)
+            .where(TaskAssignee.task_id == task.id)
+        ).all()
+    assert ident.external_id == LISI
