@@ -1,0 +1,188 @@
+"""Message-level fields of the contract: people, projects, priority, estimates, refs, titles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from core.nlp import parse_message
+from core.nlp.schema import ParseResult
+
+SH = ZoneInfo("Asia/Shanghai")
+NY = ZoneInfo("America/New_York")
+NOW_SH = datetime(2026, 11, 24, 9, 30, tzinfo=SH)
+NOW_NY = datetime(2026, 11, 24, 10, 0, tzinfo=NY)
+
+
+def parse(text: str) -> ParseResult:
+    return parse_message(text, NOW_SH)
+
+
+@pytest.mark.parametrize(
+    ("text", "assignees"),
+    [
+        ("@张三 完成季度报告", ["张三"]),
+        ("@孙九 @周十 完成年终总结", ["孙九", "周十"]),
+        ("请@张三 明天交报告", ["张三"]),
+        ("@张三明天交报告", ["张三"]),
+        ("remind @bob to ship it", ["bob"]),
+        ("<@U024BE7LH> update the roadmap", ["U024BE7LH"]),
+        ("send the email <@U07ABCD|maria>", ["U07ABCD"]),
+        ("mail bob@example.com the notes", []),
+        ("@bob @bob fix it", ["bob"]),
+    ],
+)
+def test_mentions_become_assignees(text: str, assignees: list[str]) -> None:
+    assert parse(text).assignees == assignees
+
+
+@pytest.mark.parametrize(
+    ("text", "project", "tags"),
+    [
+        ("完成季度报告 #市场", "市场", []),
+        ("完成年终总结 #行政#", "行政", []),
+        ("把合同发给客户 #销售 #合同", "销售", ["合同"]),
+        ("ship it #launch #q4 #infra", "launch", ["q4", "infra"]),
+        ("fix bug #12 today", None, []),
+        ("完成#市场", "市场", []),
+    ],
+)
+def test_hashtags_are_project_then_tags(text: str, project: str | None, tags: list[str]) -> None:
+    result = parse(text)
+    assert (result.project, result.tags) == (project, tags)
+
+
+@pytest.mark.parametrize(
+    ("text", "priority"),
+    [
+        ("完成报告 紧急", 1), ("完成报告 p1", 1), ("完成报告 P1", 1), ("restart the server !!!", 1),
+        ("deploy the hotfix urgent", 1), ("deploy the hotfix ASAP", 1), ("紧急修复登录bug", 1),
+        ("完成报告 重要", 2), ("完成报告 高优", 2), ("fix it p2", 2), ("fix it !!", 2),
+        ("fix it high", 2), ("【重要】准备汇报材料", 2),
+        ("完成报告 中", 3), ("fix it !", 3), ("fix it medium", 3), ("fix it p3", 3),
+        ("完成报告 低", 4), ("fix it low", 4), ("update docs (low)", 4), ("fix it p4", 4),
+        ("优先级：高 写文档", 2),
+        ("fix high CPU usage on prod", None), ("重要客户回访", None), ("降低成本", None),
+        ("中文文档翻译", None), ("上线了!", None),
+    ],
+)
+def test_priority_markers(text: str, priority: int | None) -> None:
+    assert parse(text).priority == priority
+
+
+def test_priority_words_leave_the_title() -> None:
+    assert parse("【重要】准备季度汇报材料").title == "准备季度汇报材料"
+    assert parse_message("ship v2.0 on 12/15 at 3pm high", NOW_NY).title == "ship v2.0"
+
+
+@pytest.mark.parametrize(
+    ("text", "minutes"),
+    [
+        ("整理客户名单 预计3小时", 180), ("重构登录模块 估时2天", 960), ("写方案 预计半天", 240),
+        ("写方案 预估1.5小时", 90), ("写方案 预计一个半小时", 90), ("写方案 预计30分钟", 30),
+        ("写方案 预计1周", 2400), ("write tests ~2h", 120), ("draft the plan est 30m", 30),
+        ("block the calendar for 2 hours", 120), ("review est. 45 min", 45), ("写方案", None),
+    ],
+)
+def test_estimates(text: str, minutes: int | None) -> None:
+    assert parse(text).estimate_minutes == minutes
+
+
+@pytest.mark.parametrize(
+    ("text", "ref"),
+    [
+        ("WEB-12 完成了", "WEB-12"), ("#12 完成了", "12"), ("任务12 完成了", "12"),
+        ("把WEB-12推迟到下周一", "WEB-12"), ("close task #7", "7"), ("web-9 done", "WEB-9"),
+    ],
+)
+def test_task_refs(text: str, ref: str) -> None:
+    assert parse(text).task_ref == ref
+
+
+def test_month_abbreviation_with_day_is_a_date_not_a_key() -> None:
+    result = parse_message("Oct-2 send the report", NOW_NY)
+    assert result.task_ref is None
+    assert result.due == "2027-10-02"
+
+
+def test_create_message_keeps_an_issue_key_in_its_title() -> None:
+    result = parse("修复 WEB-12 里的登录问题 明天")
+    assert result.intent == "create"
+    assert result.task_ref is None
+    assert "WEB-12" in result.title
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "unit"),
+    [
+        ("WEB-12 推迟两天", 2, "day"), ("WEB-12 延期一周", 1, "week"),
+        ("#12 推迟3个工作日", 3, "workday"), ("WEB-1 延后2小时", 2, "hour"),
+        ("WEB-1 顺延一个月", 1, "month"), ("WEB-1 推迟30分钟", 30, "minute"),
+        ("WEB-3 提前两天", -2, "day"),
+        ("push back WEB-4 3 days", 3, "day"), ("postpone WEB-3 by 1 week", 1, "week"),
+        ("delay API-2 by two working days", 2, "workday"),
+    ],
+)
+def test_shifts(text: str, amount: int, unit: str) -> None:
+    result = parse(text)
+    assert result.intent == "postpone"
+    assert result.shift is not None
+    assert (result.shift.amount, result.shift.unit) == (amount, unit)
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("明天下午3点前 @张三 完成季度报告 #市场 紧急", "完成季度报告"),
+        ("请在3天后完成接口文档 #后端 低", "完成接口文档"),
+        ("麻烦 @吴一 后天上午十点 把合同发给客户 #销售 #合同", "把合同发给客户"),
+        ("月底前 @赵六 整理客户名单 预计3小时", "整理客户名单"),
+        ("本周五下班前 @刘八 提交3个接口的测试报告", "提交3个接口的测试报告"),
+        ("提醒我明天给妈妈打电话", "给妈妈打电话"),
+        ("记得周四交水电费", "交水电费"),
+        ("帮忙 在周五之前 整理发票", "整理发票"),
+        ("截止12月15日 提交材料", "提交材料"),
+        ("今晚8点半 上线v2.1 @陈七 重要", "上线v2.1"),
+        ("remind @bob to ship the release notes by next Friday 5pm p1 #launch",
+         "ship the release notes"),
+        ("todo: draft the hiring plan est 2h low #people", "draft the hiring plan"),
+        ("please prepare the board deck by Dec 3rd #exec", "prepare the board deck"),
+        ("can you review the PR by Friday?", "review the PR"),
+        ("task: write tests for the parser", "write tests for the parser"),
+        ("fix 2 bugs in the checkout flow by end of month !!", "fix 2 bugs in the checkout flow"),
+    ],
+)
+def test_titles_are_what_is_left(text: str, title: str) -> None:
+    assert parse_message(text, NOW_SH).title == title
+
+
+def test_title_keeps_the_original_characters() -> None:
+    # Matching runs on a normalised copy; the title is cut from what the user typed.
+    assert parse("明天 提交ＡＢＣ報告").title == "提交ＡＢＣ報告"
+
+
+def test_title_drops_invisible_characters() -> None:
+    assert parse("明天 提交\u200b报告\u202e").title == "提交报告"
+
+
+@pytest.mark.parametrize(("text", "lang"), [("明天 开会", "zh"), ("meet tomorrow", "en"),
+                                            ("review the PR 明天", "zh"), ("123", "en")])
+def test_lang_follows_ideographs(text: str, lang: str) -> None:
+    assert parse(text).lang == lang
+
+
+def test_source_is_rules() -> None:
+    assert parse("明天 开会").source == "rules"
+
+
+def test_confidence_is_higher_for_a_clear_task_than_for_leftover_date_words() -> None:
+    clear = parse("明天下午3点 @张三 完成季度报告")
+    leftover = parse("完成季度报告 next fortnightly-ish 明天后的周五吧")
+    assert 0.0 <= leftover.confidence < clear.confidence <= 1.0
+    assert clear.confidence >= 0.8
+
+
+def test_confidence_is_low_for_junk() -> None:
+    assert parse("123").confidence < 0.5

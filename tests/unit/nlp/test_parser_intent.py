@@ -1,0 +1,115 @@
+"""What a message asks for: create, complete, reassign, postpone, query or unknown."""
+
+from __future__ import annotations
+
+import time as clock
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from core.nlp import parse_message
+
+SH = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 24, 9, 30, tzinfo=SH)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("明天下午3点前 @张三 完成季度报告", "create"),
+        ("完成季度报告", "create"),
+        ("能不能明天把报告发一下?", "create"),
+        ("can you update the roadmap tomorrow?", "create"),
+        ("remind me to call mom", "create"),
+        ("WEB-3 完成了", "complete"),
+        ("任务12 已完成", "complete"),
+        ("关闭 WEB-5", "complete"),
+        ("#45 搞定了", "complete"),
+        ("API-3 done", "complete"),
+        ("mark OPS-2 as done", "complete"),
+        ("close WEB-8", "complete"),
+        ("季度报告写完了", "complete"),
+        ("把 OPS-7 交给 @王芳", "reassign"),
+        ("WEB-7 分配给 @小明", "reassign"),
+        ("assign WEB-9 to @sam", "reassign"),
+        ("reassign API-12 to @li", "reassign"),
+        ("WEB-12 推迟两天", "postpone"),
+        ("WEB-12 改到周五", "postpone"),
+        ("push API-3 to Thursday", "postpone"),
+        ("postpone WEB-3 by 1 week", "postpone"),
+        ("我这周有哪些任务?", "query"),
+        ("查看逾期任务", "query"),
+        ("今天的待办有哪些", "query"),
+        ("what's overdue?", "query"),
+        ("what's due this week?", "query"),
+        ("show my tasks", "query"),
+        ("how many tasks are open?", "query"),
+        ("你好", "unknown"),
+        ("thanks!", "unknown"),
+        ("", "unknown"),
+        ("   ", "unknown"),
+        ("123", "unknown"),
+        ("?!", "unknown"),
+    ],
+)
+def test_intent(text: str, intent: str) -> None:
+    assert parse_message(text, NOW).intent == intent
+
+
+def test_complete_by_key_has_no_title() -> None:
+    result = parse_message("WEB-3 完成了", NOW)
+    assert (result.title, result.task_ref) == ("", "WEB-3")
+
+
+def test_complete_without_key_names_the_task_by_title() -> None:
+    result = parse_message("季度报告写完了", NOW)
+    assert (result.intent, result.title, result.task_ref) == ("complete", "季度报告", None)
+
+
+def test_reassign_carries_the_new_assignee() -> None:
+    result = parse_message("把 OPS-7 交给 @王芳", NOW)
+    assert (result.task_ref, result.assignees, result.title) == ("OPS-7", ["王芳"], "")
+
+
+def test_postpone_to_a_date_sets_due_not_shift() -> None:
+    result = parse_message("WEB-12 改到下周五", NOW)
+    assert (result.due, result.shift) == ("2026-12-04", None)
+
+
+def test_query_dates_are_not_task_dates() -> None:
+    result = parse_message("我这周有哪些任务?", NOW)
+    assert (result.due, result.start, result.title) == (None, None, "")
+
+
+def test_question_that_is_not_about_work_is_not_a_query() -> None:
+    assert parse_message("你十一点过去了是不是？", NOW).intent != "query"
+
+
+def test_non_string_input_does_not_raise() -> None:
+    assert parse_message(None, NOW).intent == "unknown"  # type: ignore[arg-type]
+
+
+def test_naive_now_is_accepted() -> None:
+    naive = datetime(2026, 11, 24, 9, 30)  # a naive input is the point of this test
+    assert parse_message("明天 开会", naive, tz=SH).due == "2026-11-25"
+
+
+def test_tz_argument_sets_the_offset_of_the_answer() -> None:
+    utc_now = datetime(2026, 11, 24, 1, 30, tzinfo=ZoneInfo("UTC"))
+    result = parse_message("明天下午3点 开会", utc_now, tz=SH)
+    assert result.due == "2026-11-25T15:00:00+08:00"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["明天" * 50_000, "a" * 100_000, "@" * 100_000, "#" * 100_000, "1" * 100_000,
+     "每周一" * 33_333, "下午3点" * 20_000, "next friday 3pm " * 7_000, "(" * 100_000],
+)
+def test_huge_input_returns_quickly(text: str) -> None:
+    started = clock.process_time()
+    result = parse_message(text, NOW)
+    elapsed = clock.process_time() - started
+    assert result.intent in {"create", "unknown", "query"}
+    # The contract asks for well under 100 ms; leave headroom for a loaded CI machine.
+    assert elapsed < 0.1
