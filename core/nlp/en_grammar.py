@@ -137,7 +137,7 @@ _WMODS: Final = {"this": "this", "next": "next", "last": "last", "previous": "la
                  "prev": "last", "past": "past", "coming": "this", "upcoming": "this",
                  "following": "following"}
 _PERIOD_UNITS: Final = {"week": "week", "wk": "week", "month": "month", "quarter": "quarter",
-                        "year": "year", "weekend": "weekend", "yr": "year"}
+                        "qtr": "quarter", "year": "year", "weekend": "weekend", "yr": "year"}
 _PERIOD_SHIFT: Final = {"this": 0, "current": 0, "next": 1, "following": 1, "coming": 1,
                         "last": -1, "previous": -1, "prev": -1, "past": -1}
 _EDGE_WORDS: Final = {"end": "end", "beginning": "start", "start": "start", "middle": "mid",
@@ -477,6 +477,14 @@ class Scanner:
             if self.tok(i + 1) in ("an", "a"):
                 amount = 0.5
                 j = i + 2
+        elif w in ("a", "quarter") and (w == "quarter" or self.tok(i + 1) == "quarter"):
+            j = i + 1 if w == "quarter" else i + 2
+            if self.tok(j) == "of" and self.tok(j + 1) in ("an", "a"):
+                j += 2
+            amount = 0.25
+        elif w == "three" and self.tok(i + 1) == "-" and self.tok(i + 2) == "quarters" and \
+                self.tok(i + 3) == "of" and self.tok(i + 4) in ("an", "a"):
+            amount, j = 0.75, i + 5
         elif w in ("a", "an") and self.tok(i + 1) in ("few", "couple"):
             amount = _QUANT_WORDS[self.tok(i + 1)]
             j = i + 2
@@ -498,6 +506,8 @@ class Scanner:
                 amount = float(v)
         if amount is None:
             return None
+        if self.tok(j) in ("more", "additional", "extra", "further", "full", "whole"):
+            j += 1  # "in 2 more minutes"
         u = self.tok(j)
         if u in WORKDAY_ADJ and self.tok(j + 1) in ("day", "days"):
             return j + 2, "workdays", amount
@@ -642,6 +652,8 @@ def _m_pod(s: Scanner, i: int) -> Atom | None:
     p = s.tok(j)
     if p in ("am", "pm"):
         return None
+    if mod == "mid" and p == "day":
+        return Atom(i, j + 1, pod="noon")  # "mid day"
     if p not in PARTS_OF_DAY:
         return None
     if p in ("lunch",) and w != "at" and mod is None:
@@ -781,7 +793,8 @@ def _m_time_num(s: Scanner, i: int) -> Atom | None:
     t = s.tok(j)
     if t in ("oclock",) or (t == "o" and s.tok(j + 1) in ("'", "’") and s.tok(j + 2) == "clock"):
         k = j + 1 if t == "oclock" else j + 3
-        return _mk_time(i, k, v, 0, 0, None, False, False)
+        k2, mer2 = _after_mer(s, k)
+        return _mk_time(i, k2, v, 0, 0, mer2, False, False)
     if t == "ish" and s.glued(i):
         return _mk_time(i, j + 1, v, 0, 0, None, False, False)
     if t == "noon" and v == 12:
@@ -860,7 +873,11 @@ def _m_time_words(s: Scanner, i: int) -> Atom | None:
         return _mk_time(i, k2, h, mi, 0, mer, minutes, False)
     t = s.tok(j)
     if t == "oclock" or (t == "o" and s.tok(j + 2) == "clock"):
-        return _mk_time(i, j + 1 if t == "oclock" else j + 3, h, mi, 0, None, minutes, False)
+        k3, mer3 = _after_mer(s, j + 1 if t == "oclock" else j + 3)
+        return _mk_time(i, k3, h, mi, 0, mer3, minutes, False)
+    if t in ("tonight", "tonite") or (t == "this" and s.tok(j + 1) in ("evening", "morning",
+                                                                      "afternoon")):
+        return _mk_time(i, j, h, mi, 0, None, minutes, False)  # "eight tonight"
     if _hour_context(s, i) and s.tok(j) not in _NOT_TIME_AFTER:
         return _mk_time(i, j, h, mi, 0, None, minutes, False)
     if minutes and s.tok(i + 1) == "-":
@@ -896,20 +913,24 @@ def _m_past_to(s: Scanner, i: int) -> Atom | None:
     rel = s.tok(j)
     if rel not in ("past", "after", "to", "before", "till", "til"):
         return None
-    if rel in ("after", "before") and s.tok(i + 1) not in (
-            "min", "mins", "minute", "minutes", "quarter", "past") and \
-            w not in ("quarter", "half", "a"):
-        return None
     j += 1
     hr: tuple[int, int] | None = None
     if j < s.n and s.isnum[j] and len(s.raw[j]) <= 2:
         hr = (j + 1, int(s.raw[j]))
+    elif s.tok(j) in ("noon", "midday", "midnight"):
+        hr = (j + 1, 12 if s.tok(j) != "midnight" else 0)
     else:
         hr = s.word_number(j, 12)
     if hr is None or not 0 <= hr[1] <= 23:
         return None
     k, h = hr
     k2, mer = _after_mer(s, k)
+    if s.tok(j) in ("noon", "midday"):
+        mer = "am" if rel in ("to", "before", "till", "til") else "pm"
+    if rel in ("after", "before") and s.tok(i + 1) not in (
+            "min", "mins", "minute", "minutes", "quarter", "past") and \
+            w not in ("quarter", "half", "a") and mer is None:
+        return None  # "5 after 3" is too loose; "twenty after 3pm" is fine
     if rel in ("to", "before", "till", "til"):
         h = (h - 1) % 24 if h != 0 else 23
         if h == 0 and mer is None:
@@ -1081,6 +1102,9 @@ def _m_monthdate(s: Scanner, i: int) -> Atom | None:
     if w == "the":
         j += 1
     r = s.day_number(j, words=True)
+    if r is None and j < s.n and s.isnum[j] and s.glued(j) and s.tok(j + 1) in MONTHS \
+            and s.number_start_ok(j) and 1 <= int(s.raw[j]) <= 31 and len(s.raw[j]) <= 2:
+        r = (j + 1, int(s.raw[j]), False)  # "14april"
     if r is None:
         return None
     k, d, ordinal = r
@@ -1312,6 +1336,37 @@ def _m_period(s: Scanner, i: int) -> Atom | None:
     "end of next quarter", "beginning of next month", "mid-month", "Q3", "end of March"."""
     j = i
     w = s.tok(j)
+    # "third quarter", "the 4th qtr 2018"
+    jq = j + 1 if w == "the" else j
+    oq = s.ordinal_word(jq)
+    if oq is None and jq < s.n and s.isnum[jq] and s.tok(jq + 1) in ORDINAL_SUFFIXES:
+        oq = (jq + 2, int(s.raw[jq]))
+    if oq is not None and 1 <= oq[1] <= 4 and s.tok(oq[0]) in ("quarter", "qtr"):
+        aq = Atom(i, oq[0] + 1, quarter=oq[1])
+        yq = s.year_digits(oq[0] + 1 + (s.tok(oq[0] + 1) in ("of", ",")), False)
+        if yq is not None:
+            aq.tj, aq.year = yq
+        return aq
+    # "the last day of October", "first day of next month"
+    jd = j + 1 if w == "the" else j
+    if s.tok(jd) in ("last", "first") and s.tok(jd + 1) == "day" and s.tok(jd + 2) == "of":
+        edge0 = "end" if s.tok(jd) == "last" else "start"
+        k0 = jd + 3
+        if s.tok(k0) == "the":
+            k0 += 1
+        mw0 = s.month_word(k0)
+        if mw0 is not None:
+            a0 = Atom(i, mw0[0], month=mw0[1], medge=edge0)
+            y0 = s.year_digits(mw0[0], False)
+            if y0 is not None:
+                a0.tj, a0.year = y0
+            return a0
+        rest = _m_period(s, k0)
+        if rest is not None and rest.period is not None and rest.period[0] != "weekend":
+            return Atom(i, rest.tj, period=(rest.period[0], rest.period[1], edge0))
+        if s.tok(k0) in ("month", "week", "quarter", "year"):
+            return Atom(i, k0 + 1, period=(_PERIOD_UNITS[s.tok(k0)], 0, edge0))
+        return None
     if w in ("eow", "eom", "eoq", "eoy"):
         unit = {"eow": "week", "eom": "month", "eoq": "quarter", "eoy": "year"}[w]
         return Atom(i, i + 1, period=(unit, 0, "end"))
@@ -1432,6 +1487,8 @@ def _m_offset(s: Scanner, i: int) -> Atom | None:
         if t in ("from", "after") and s.tok(k + 1) in ("now", "today"):
             k += 2
         return Atom(i, k, offset=dur, offset_sign=1)
+    if t == "from" and s.tok(k + 1) == "right" and s.tok(k + 2) == "now":
+        return Atom(i, k + 3, offset=dur, offset_sign=1)
     if t in ("ago", "earlier", "back"):
         return Atom(i, k + 1, offset=dur, offset_sign=-1)
     if t in ("later", "hence", "afterwards", "onwards"):
@@ -1715,7 +1772,8 @@ def _build_dispatch() -> dict[str, tuple[Callable[[Scanner, int], Atom | None], 
     add(list(UNITS_WORDS) + list(TENS_WORDS), _m_time_words, _m_past_to, _m_monthdate,
         _m_weekday)
     add(["a", "quarter", "half"], _m_past_to)
-    add(list(ORDINAL_UNITS) + list(ORDINAL_TENS), _m_monthdate, _m_weekday)
+    add(list(ORDINAL_UNITS) + list(ORDINAL_TENS), _m_monthdate, _m_weekday, _m_period)
+    add(["first", "last"], _m_period)
     add([*list(_FREQ_WORDS), "every", "each", "evry", "bi", "on"], _m_recurrence)
     add(["on"], _m_ordinal_day, _m_monthly_prefix)
     add([*HOLIDAY_FIRST_WORDS, "next", "last", "previous", "following", "this", "coming"],

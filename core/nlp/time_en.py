@@ -147,6 +147,8 @@ def _gap_ok(sc: Scanner, i: int, j: int) -> bool:
             continue
         if w == "t" and sc.glued(t - 1) and sc.glued(t):
             continue  # ISO 8601 "2016-12-16T12:23"
+        if w in ("'", "’") or (w == "s" and t > i and sc.low[t - 1] in ("'", "’")):
+            continue  # "last week's Sunday"
         return False
     # a sentence break (". ") ends an expression
     return all(not (sc.low[t] == "." and not sc.glued(t)) for t in range(i, j))
@@ -514,6 +516,8 @@ def _resolve_weekday(a: Atom, period: Atom | None, off: Atom | None, month_atom:
     if a.nth is not None:
         if month_atom is not None and month_atom.month is not None:
             y = today.year if month_atom.month >= today.month else today.year + 1
+            if month_atom.year is not None:
+                y = month_atom.year
             first = date(y, month_atom.month, 1)
         elif period is not None and period.period is not None and period.period[0] == "month":
             first = today.replace(day=1) + relativedelta(months=period.period[1])
