@@ -232,6 +232,7 @@ def parse_with_llm(
             data.pop(ours, None)
         answer = ParseResult.model_validate(data)
         return _reconcile(answer, text, zone, rules)
-    except (ValueError, ValidationError) as exc:  # JSONDecodeError is a ValueError
+    # JSONDecodeError is a ValueError; OverflowError: a date near year 1 or 9999 moved to `tz`.
+    except (ValueError, ValidationError, OverflowError, RecursionError) as exc:
         log.warning("llm_answer_rejected", error=str(exc)[:200])
         return rules

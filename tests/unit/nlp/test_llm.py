@@ -14,6 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from bot.llm import OpenAICompleter
 from core.nlp.llm import (
@@ -224,6 +226,52 @@ def test_answer_may_not_set_source_or_confidence_itself() -> None:
     assert result.source == "llm"
     assert result.lang == "zh"
     assert result.confidence < 1.0
+
+
+ANSWER_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False),
+    st.text(max_size=30),
+    st.sampled_from(
+        [
+            "create",
+            "2026-11-25",
+            "2026-11-25T15:00:00+08:00",
+            "0001-01-01T00:00:00+14:00",
+            "9999-12-31T23:59:59-14:00",
+            "2026-02-30",
+            "FREQ=DAILY",
+            "@张三",
+            "张三",
+        ]
+    ),
+)
+ANSWERS = st.fixed_dictionaries(
+    {},
+    optional={
+        name: st.one_of(
+            ANSWER_VALUES,
+            st.lists(ANSWER_VALUES, max_size=3),
+            st.dictionaries(st.sampled_from(["amount", "unit", "x"]), ANSWER_VALUES, max_size=3),
+        )
+        for name in [*GOOD_ANSWER, "lang", "source", "confidence", "role"]
+    },
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(answer=st.one_of(ANSWERS, st.builds(lambda d: {**GOOD_ANSWER, **d}, ANSWERS)))
+@example(answer={**GOOD_ANSWER, "due": "0001-01-01T00:00:00+14:00"})
+@example(answer={**GOOD_ANSWER, "start": "9999-12-31T23:59:59-14:00"})
+@example(answer={**GOOD_ANSWER, "shift": {"amount": 2**70, "unit": "day"}})
+def test_any_answer_gives_a_valid_result_never_an_exception(answer: dict[str, Any]) -> None:
+    result = run(TEXT, RULES, RecordingCompleter(json.dumps(answer, ensure_ascii=False)))
+    assert ParseResult.model_validate(result.model_dump(mode="json")) == result
+    assert result == RULES or result.source == "llm"
+    assert result.lang == "zh"
+    assert set(result.assignees) <= {"张三"}
 
 
 # -- over HTTP, with the real openai client --------------------------------------------------
