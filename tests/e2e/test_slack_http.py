@@ -187,9 +187,8 @@ def test_a_bad_or_stale_signature_gets_401_and_changes_nothing(
         assert session.exec(select(User)).all() == []
 
 
-def test_done_on_a_reminder_closes_the_task_and_updates_the_message(slack: SlackHarness) -> None:
-    slack.setup_project()
-    slack.command_reply(ALICE, "add WEB Ship the release <@U0BOB0001>")
+def send_reminder(slack: SlackHarness) -> dict[str, Any]:
+    """Post a reminder for WEB-1 through pmbot's notifier; returns the message as Slack keeps it."""
     notifier = build_slack_notifier(slack.settings)
     reminder = Reply(
         text="⏰ WEB-1 Ship the release is due in 1 hour",
@@ -213,6 +212,13 @@ def test_done_on_a_reminder_closes_the_task_and_updates_the_message(slack: Slack
     )
     assert sent.outcome is DeliveryOutcome.SENT
     [message] = slack.api.posted(CHANNEL)
+    return message
+
+
+def test_done_on_a_reminder_closes_the_task_and_updates_the_message(slack: SlackHarness) -> None:
+    slack.setup_project()
+    slack.command_reply(ALICE, "add WEB Ship the release <@U0BOB0001>")
+    message = send_reminder(slack)
     [actions] = [b for b in message["blocks"] if b["type"] == "actions"]
     done, picker, _open = actions["elements"]
     assert picker["type"] == "users_select"  # Reassign is a user picker
@@ -238,15 +244,18 @@ def test_done_on_a_reminder_closes_the_task_and_updates_the_message(slack: Slack
 
 def test_reassign_picker_hands_the_task_to_the_picked_user(slack: SlackHarness) -> None:
     slack.setup_project()
-    slack.command_reply(ALICE, "add WEB Review the budget")
+    slack.command_reply(ALICE, "add WEB Ship the release")
+    message = send_reminder(slack)
+    [actions] = [b for b in message["blocks"] if b["type"] == "actions"]
+    picker = actions["elements"][1]
     press = slack.button_payload(
-        ALICE, channel=CHANNEL, message_ts="1764122600.000300", value="",
-        action_id="pm_pick:assign WEB-1 {user}",
-    )  # fmt: skip
+        ALICE, channel=CHANNEL, message_ts=message["ts"], value="", action_id=picker["action_id"]
+    )
     action = press["actions"][0]
     action.pop("value")
     action.pop("text")
-    action.update(type="users_select", selected_user=BOB)
+    action.pop("style")
+    action.update(type="users_select", selected_user=BOB, initial_user=None)
     assert slack.post_interaction(press).status_code == 200
     slack.api.wait_for("chat.update")
     [task] = tasks(slack.engine)

@@ -50,6 +50,7 @@ class Failure:
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    commit: bool = False  # carry the call out, then answer with the error anyway
 
 
 class FakeSlackAPI:
@@ -120,13 +121,18 @@ class FakeSlackAPI:
         error: str | None = None,
         headers: dict[str, str] | None = None,
         delay: float = 0.0,
+        commit: bool = False,
     ) -> None:
-        """Make the next call to `method` fail with `status` (and `{"ok": false, "error"}`)."""
+        """Make the next call to `method` fail with `status` (and `{"ok": false, "error"}`).
+
+        `commit=True` carries the call out first (the message is posted) and still answers with
+        the error, like a Slack that posted and then failed to say so.
+        """
         default_error = {429: "ratelimited"}.get(status, "internal_error")
         body = {"ok": False, "error": error or default_error}
         with self._cond:
             self._failures.setdefault(method, deque()).append(
-                Failure(status, body, dict(headers or {}), delay)
+                Failure(status, body, dict(headers or {}), delay, commit)
             )
 
     def add_user(
@@ -330,6 +336,8 @@ def _handler_for(fake: FakeSlackAPI) -> type[BaseHTTPRequestHandler]:
                 return
             failure = fake._record(method, args, token)
             if failure is not None:
+                if failure.commit:
+                    fake.answer(method, args)
                 if failure.delay:
                     time.sleep(failure.delay)
                 self._send(failure.status, failure.body, failure.headers)
