@@ -152,7 +152,7 @@ _HEDGES: Final = frozenset({"about", "around", "approximately", "approx", "rough
                             "only", "like"})
 _HOUR_CONTEXT: Final = frozenset({"at", "around", "@", "approximately", "approx", "about",
                                   "circa", "by", "until", "till", "til", "before", "from",
-                                  "after", "ca", "~"})
+                                  "after", "ca"})
 _FREQ_WORDS: Final = {"daily": ("DAILY", 1), "weekly": ("WEEKLY", 1),
                       "monthly": ("MONTHLY", 1), "yearly": ("YEARLY", 1),
                       "annually": ("YEARLY", 1), "hourly": ("HOURLY", 1),
@@ -171,6 +171,22 @@ _REC_FOLLOWERS: Final = frozenset({"on", "at", "by", "from", "starting", "until"
                                    "pls", "for", "every", "each", "this", "next", "tomorrow",
                                    "today", "tonight", "noon", "midnight", "morning",
                                    "afternoon", "evening"})
+# Words before a dotted day.month that keep it a date ("on 16.12", "Tuesday 12.09").
+_DATE_LEAD_WORDS: Final = (frozenset(GLUE_WORDS) | frozenset(WEEKDAYS)
+                           | frozenset({"today", "tomorrow", "until", "till", "due", "since",
+                                        "this", "next", "starting", "from", "deadline",
+                                        "earlier", "early", "later", "date"}))
+# Words that may follow a bare hour ("at 5 tomorrow", "around 7 with the team").
+_BARE_HOUR_FOLLOWERS: Final = (frozenset(PARTS_OF_DAY) | frozenset(WEEKDAYS) | frozenset(MONTHS)
+                               | frozenset({"today", "tomorrow", "tonight", "tmrw", "on", "this",
+                                            "next", "in", "at", "and", "or", "to", "please",
+                                            "pls", "sharp", "latest", "the", "eod", "o",
+                                            "oclock", "every", "each", "with", "for", "then",
+                                            "so", "if", "ok", "okay", "thanks", "thx", "local", "est", "pst", "cet", "utc", "gmt", "pt",
+                                            "et", "ct", "mt", "bst", "cst", "edt", "pdt",
+                                            "our", "my", "your", "their", "time", "via", "by",
+                                            "until", "before", "after", "we", "i", "you",
+                                            "they", "he", "she", "it", "let", "lets", "ish"}))
 # Words after a number that make it a count of things, not a day or an hour.
 _NOT_TIME_AFTER: Final = frozenset(UNITS) | frozenset({"people", "person", "persons", "times",
                                                        "items", "bugs", "tasks", "issues",
@@ -260,6 +276,8 @@ class Scanner:
             return False
         if nxt in "%$€£_" :
             return False
+        if nxt in ("–", "—"):
+            return False  # "16–60": a range of numbers
         return not (nxt in ".,/:-" and j + 1 < self.n and self.st[j + 1] == self.en[j]
                     and self.raw[j + 1][0].isalnum())
 
@@ -414,8 +432,9 @@ class Scanner:
         if m is None:
             return None
         j = i + 1
-        if self.tok(j) == "." and self.glued(i):
-            j += 1
+        if self.tok(j) == "." and self.glued(i) and (len(w) <= 4 or w == "sept") and \
+                not self.boundary(j + 1):
+            j += 1  # "Dec. 12" — but a sentence-ending "December." keeps its dot
         return j, m
 
     def year_digits(self, i: int, two_ok: bool) -> tuple[int, int] | None:
@@ -759,8 +778,8 @@ def _m_time_num(s: Scanner, i: int) -> Atom | None:
     if sep == "h" and s.glued(i) and len(raw) <= 2:
         if j + 1 < s.n and s.isnum[j + 1] and s.glued(j) and len(s.raw[j + 1]) == 2:
             return _mk_time(i, j + 2, v, int(s.raw[j + 1]), 0, None, True, True)
-        if s.boundary(j + 1):
-            return _mk_time(i, j + 1, v, 0, 0, None, False, True)
+        if s.boundary(j + 1) and (_hour_context(s, i) or s.prev_atom(i) is not None):
+            return _mk_time(i, j + 1, v, 0, 0, None, False, True)  # "by 17h"; "2h" is a length
         return None
     # HHMM / HMM with am/pm: 1515pm, 0845am, 1140 a.m., 930am
     if len(raw) in (3, 4):
@@ -808,8 +827,7 @@ def _m_time_num(s: Scanner, i: int) -> Atom | None:
         return None
     if t in _NOT_TIME_AFTER:
         return None
-    if _hour_context(s, i):
-        # "by 15" after a month would be a day; leave that to the date matchers
+    if _hour_context(s, i) and _bare_hour_end(s, j):
         return _mk_time(i, j, v, 0, 0, None, False, False)
     # number followed by a part of the day: "10, tonight", "3 in the afternoon"
     k = j
@@ -822,6 +840,18 @@ def _m_time_num(s: Scanner, i: int) -> Atom | None:
     if s.tok(k) in ("tonight", "morning", "afternoon", "evening", "night") and 1 <= v <= 12:
         return _mk_time(i, j, v, 0, 0, None, False, False)
     return None
+
+
+def _bare_hour_end(s: Scanner, j: int) -> bool:
+    """After "at 5" / "around seven": the end, punctuation or a word that goes with a time
+    ("at 5 tomorrow", "at 5 with Ana"), not a noun that makes it a count ("at 5 locations")."""
+    if j >= s.n:
+        return True
+    t = s.low[j]
+    if not s.is_word(j):
+        return (not s.isnum[j] and t not in ("%", "-", "–", "/", ".")) or (
+            t == "." and not s.glued(j))
+    return t in _BARE_HOUR_FOLLOWERS
 
 
 def _utc_offset(s: Scanner, atom: Atom) -> None:
@@ -878,7 +908,7 @@ def _m_time_words(s: Scanner, i: int) -> Atom | None:
     if t in ("tonight", "tonite") or (t == "this" and s.tok(j + 1) in ("evening", "morning",
                                                                       "afternoon")):
         return _mk_time(i, j, h, mi, 0, None, minutes, False)  # "eight tonight"
-    if _hour_context(s, i) and s.tok(j) not in _NOT_TIME_AFTER:
+    if _hour_context(s, i) and _bare_hour_end(s, j):
         return _mk_time(i, j, h, mi, 0, None, minutes, False)
     if minutes and s.tok(i + 1) == "-":
         return _mk_time(i, j, h, mi, 0, None, minutes, False)
@@ -960,6 +990,8 @@ def _m_ordinal_day(s: Scanner, i: int) -> Atom | None:
     if r is None:
         return None
     k, d, ordinal = r
+    if not ordinal and not s.number_end_ok(k):
+        return None  # "the 5-minute window", "the 4.x line"
     if not the and not ordinal and not on:
         prev = s.prev_atom(j)
         if not (prev is not None and prev.wd is not None and prev.ymd is None and
@@ -986,8 +1018,8 @@ def _m_ordinal_day(s: Scanner, i: int) -> Atom | None:
     if on and not the:
         # "on 15": the day lives at j; "on" stays a connector
         return Atom(j, k, day=d, weak=weak)
-    if the and not ordinal and not s.isnum[j] and d < 10 and nxt not in ("of",):
-        # "the five" is rarely a date
+    if the and not s.isnum[j] and nxt not in ("of",):
+        # "the first", "the five": words alone are rarely a date ("kicks the first one")
         weak = True
     return Atom(i if the else j, k, day=d, weak=weak)
 
@@ -1218,6 +1250,9 @@ def _m_numeric_date(s: Scanner, i: int) -> Atom | None:
     if x1 == 24 and x2 == 7:
         return None  # "24/7"
     atom = _dm_atom(i, k, x1, x2, None, day_first=sep == ".")
+    if atom is not None and sep == "." and i > 0 and s.is_word(i - 1) and \
+            s.low[i - 1] not in _DATE_LEAD_WORDS:
+        atom.weak = True  # "Python 3.11.", "release 2.5": a version, not a date
     if atom is not None and s.tok(i - 1) in ("this", "next") and i > 0:
         atom.ymd_mod = s.tok(i - 1)
         atom.ti = i - 1
@@ -1299,8 +1334,8 @@ def _m_weekday(s: Scanner, i: int) -> Atom | None:
         return None
     wd = WEEKDAYS[t]
     k = j + 1
-    if s.tok(k) == "." and s.glued(j):
-        k += 1
+    if s.tok(k) == "." and s.glued(j) and len(t) <= 5 and not s.boundary(k + 1):
+        k += 1  # "Fri. 22 Sept."
     if s.tok(k) == "after" and s.tok(k + 1) == "next":
         mod = "after_next"
         k += 2

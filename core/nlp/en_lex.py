@@ -103,7 +103,7 @@ EOD_HOUR: Final = 18
 # Words that may sit between two parts of one expression ("Friday at 5pm", "4th of July").
 GLUE_WORDS: Final = frozenset({"at", "on", "of", "the", "around", "about", "approx",
                                "approximately", "circa", "ca", "for", "by", "in", "roughly",
-                               "say", "latest", "before", "until", "till", "due", "from", "and"})
+                               "say", "latest", "before", "until", "till", "due", "from"})
 GLUE_PUNCT: Final = frozenset({",", "-", "(", ")", "@", ".", "/", "[", "]", "–", "—", ":", "~"})
 
 # Connectors that lead into an expression and belong to its span.
