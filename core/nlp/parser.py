@@ -49,9 +49,12 @@ _ZH_UNIT: Final = {"分钟": "minute", "分": "minute", "min": "minute", "m": "m
                    "星期": "week", "礼拜": "week", "w": "week", "月": "month"}
 
 _ZH_ESTIMATE: Final = re.compile(
-    rf"(?:预计|预估|估计|估时|估算|耗时|工时|工作量|用时|约需|需时)\s*[:：=]?\s*(?:约|大约|大概)?\s*"
+    rf"(?:大概|大约)?(?:预计|预估|估计|估时|估算|耗时|工时|工作量|用时|约需|需时|需要|要花|花费|大概要|大约要)"
+    rf"\s*[:：=]?\s*(?:约|大约|大概)?\s*"
     rf"(?:(?P<halfday>半天)|(?P<n>{_ZH_NUM_P})\s*(?P<half1>个半)?\s*个?\s*"
-    r"(?P<u>分钟|小时|钟头|人天|人日|工作日|天|日|周|星期|礼拜|月|min|h|d|w|m)(?P<half2>半)?)",
+    r"(?P<u>分钟|小时|钟头|人天|人日|工作日|天|日|周|星期|礼拜|月|min|h|d|w|m)(?P<half2>半)?)"
+    # `需要3天后交付` is a deadline, not an estimate.
+    r"(?![后内前以之])",
     _I,
 )
 _EN_ESTIMATE: Final = re.compile(
@@ -78,16 +81,16 @@ _EN_SHIFT: Final = re.compile(
 )
 
 _PRIORITY_RULES: Final[list[tuple[re.Pattern[str], int]]] = [
-    (re.compile(r"(?<![A-Za-z0-9_])p([1-4])(?![A-Za-z0-9_])", _I), 0),
+    (re.compile(r"(?<![A-Za-z0-9_])p([0-4])(?![A-Za-z0-9_])", _I), 0),
     (re.compile(r"(?:priority|prio|优先级)\s*[:：=]?\s*(?:p)?(?P<v>[1-4]|urgent|high|medium|low|紧急|高|中|低)",
                 _I), -1),
     (re.compile(rf"(?:(?<=[{_DELIM}])|^)(?:非常紧急|十万火急|紧急|加急|特急|很急|急急|急|urgent|asap|critical|blocker)"
-                rf"(?=[{_DELIM}]|$)|^\s*(?:紧急|加急|特急)", _I), 1),
+                rf"(?=[{_DELIM}]|$)|^\s*(?:紧急|加急|特急)|最高优先级|最高优", _I), 1),
     (re.compile(rf"(?:(?<=[{_DELIM}])|^)(?:非常重要|很重要|重要|高优先级|高优|优先级高|高|high\s+priority|high-priority|high|important)"
                 rf"(?=[{_DELIM}]|$)", _I), 2),
     (re.compile(rf"(?:(?<=[{_DELIM}])|^)(?:中优先级|优先级中|中优|中等|中|medium\s+priority|medium)"
                 rf"(?=[{_DELIM}]|$)", _I), 3),
-    (re.compile(rf"(?:(?<=[{_DELIM}])|^)(?:低优先级|优先级低|低优|不急|低|low\s+priority|low-priority|low)"
+    (re.compile(rf"(?:(?<=[{_DELIM}])|^)(?:低优先级|优先级低|低优|不紧急|不着急|不急|低|low\s+priority|low-priority|low)"
                 rf"(?=[{_DELIM}]|$)", _I), 4),
     (re.compile(r"(?:(?<=\s)|^)(?P<bang>!{1,3})(?=\s|$)|(?<=\S)(?P<tail>!{2,3})(?=\s*$)"), -2),
 ]
@@ -104,6 +107,12 @@ _COMPLETE: Final = re.compile(
     r"|resolve|fixed|finish)(?![A-Za-z])",
     _I,
 )
+# With an issue key present, a bare completion verb is enough (`WEB-12 搞定`).
+_COMPLETE_VERB: Final = re.compile(
+    r"完成|搞定|做完|写完|弄完|关闭|关掉|完工|"
+    r"(?<![A-Za-z])(?:done|finish(?:ed)?|complete[d]?|close[d]?|resolved|fixed|shipped)(?![A-Za-z])",
+    _I,
+)
 _COMPLETE_TAIL: Final = re.compile(
     r"(?:(?:已经?|都)?(?:完成|[做写弄搞改修办跑测审发交]完|搞定|弄好|做好|写好|改好|解决|关闭|完工|修复|修好)(?:了|啦|喽)"
     r"|已经?(?:完成|搞定|解决|关闭|修复)"
@@ -111,22 +120,24 @@ _COMPLETE_TAIL: Final = re.compile(
     _I,
 )
 _REASSIGN: Final = re.compile(
-    r"交给|转给|分配给|指派给|移交给?|转交给?|改派给?|改给|分给|派给|改由|换成|换给|指给"
+    r"交给|转给|分配给|指派给|移交给?|转交给?|改派给?|改给|分给|派给|改由|换成|换给|指给|指派|分配|给|负责|接手"
     r"|(?<![A-Za-z])(?:re-?assign(?:ed)?|assign(?:ed)?|hand(?:\s+\w+)?\s+(?:over\s+)?to|give\s+\S+\s+to"
     r"|transfer)(?![A-Za-z])",
     _I,
 )
 _POSTPONE: Final = re.compile(
-    r"推迟|延期|延后|顺延|改到|挪到|推到|改期|延到|改成|(?<![A-Za-z])(?:push(?:ed)?|postpone[d]?|move[d]?"
+    r"推迟|延期|延后|顺延|改到|挪到|推到|改期|延到|改成|改为|调整到|调整为|调到|延至|推至|(?<![A-Za-z])(?:push(?:ed)?|postpone[d]?|move[d]?"
     r"|reschedule[d]?|delay(?:ed)?|defer(?:red)?|bump(?:ed)?)(?![A-Za-z])",
     _I,
 )
 _QUERY_LEAD: Final = re.compile(
     r"^\s*(?:what(?:'s|s| is| are)?|which|show(?:\s+me)?|list|how\s+many|any|do\s+i\s+have|where|who"
-    r"|查看|查询|查一下|查下|列出|列一下|显示|看看|看一下|我的任务|我有哪些|有哪些|哪些)(?![A-Za-z])",
+    r"|查看|查询|查一下|查下|列出|列一下|显示|看看|看一下|看下|瞧瞧|我的任务|我的待办|我有哪些|有哪些|哪些)(?![A-Za-z])",
     _I,
 )
-_QUERY_ANY: Final = re.compile(r"哪些|多少|几个任务|几项|有没有.{0,20}任务|什么(?:任务|安排|事|待办)|进度如何|进展如何|怎么样了")
+_QUERY_ANY: Final = re.compile(
+    r"哪些|多少|几个任务|几项|有没有.{0,20}任务|什么(?:任务|安排|事|待办)|[要该]做什么|做啥|干啥|进度如何|进展如何|怎么样了"
+)
 _QUESTION_END: Final = re.compile(r"(?:[?？]|吗|呢)\s*$")
 # A bare question is a query only when it is about work items.
 _QUERY_TOPIC: Final = re.compile(
@@ -308,7 +319,8 @@ def _priority(work: _Work) -> int | None:
         for m in pattern.finditer(work.text()):
             word = m.group(0).strip()
             if level == 0:
-                value = int(m.group(1))
+                # Many teams count from P0; both P0 and P1 are the contract's highest.
+                value = max(1, int(m.group(1)))
             elif level == -1:
                 raw = m["v"].lower()
                 value = int(raw) if raw.isdigit() else _PRIORITY_WORDS[raw]
@@ -366,7 +378,7 @@ def _title(work: _Work, original: str, offsets: list[int]) -> str:
             if left and right and (_is_cjk(left) or _is_cjk(right)) and not piece.startswith(" "):
                 out = out.rstrip()
         out += piece
-    out = _EMPTY_BRACKETS.sub("", out)
+    out = _EMPTY_BRACKETS.sub("", re.sub(r"\s+", " ", out))
     return out.strip(_TRIM).strip()
 
 
@@ -386,7 +398,7 @@ def _decide_intent(norm: str, task_ref: str | None, shift: Shift | None,
             return "postpone", 0.9
         if _REASSIGN.search(norm):
             return "reassign", 0.9
-        if _COMPLETE.search(norm):
+        if _COMPLETE.search(norm) or _COMPLETE_VERB.search(norm):
             return "complete", 0.9
     if shift is not None:
         return "postpone", 0.7

@@ -17,7 +17,8 @@ from core.nlp.types import TimeSpan
 # Connector words that belong to a date expression (`在…之前`, `by Friday`) and leave with it.
 _LEFT_CONNECTOR: Final = re.compile(
     r"(?:(?<![A-Za-z])(?:no\s+later\s+than|due(?:\s+(?:by|on|at|before))?|by|before|on|at|until"
-    r"|till|starting|from)\s+|最晚|最迟|不晚于|截止到?|截至|务必在|需在|要在|在|于)\s*$",
+    r"|till|starting|from)\s+|(?<![A-Za-z])(?:deadline|ddl|due\s+date)\s*[:：]?\s*"
+    r"|(?:截止(?:日期|时间)?|时间|日期)\s*[:：]\s*|最晚|最迟|不晚于|截止到?|截至|务必在|需在|要在|在|于)\s*$",
     re.IGNORECASE,
 )
 _RIGHT_CONNECTOR: Final = re.compile(r"\s*(?:之前|以前|为止|截止|左右|前后|以内|之内|前|内)")

@@ -63,7 +63,8 @@ def test_hashtags_are_project_then_tags(text: str, project: str | None, tags: li
         ("fix it high", 2), ("【重要】准备汇报材料", 2),
         ("完成报告 中", 3), ("fix it !", 3), ("fix it medium", 3), ("fix it p3", 3),
         ("完成报告 低", 4), ("fix it low", 4), ("update docs (low)", 4), ("fix it p4", 4),
-        ("优先级：高 写文档", 2),
+        ("优先级：高 写文档", 2), ("P0 线上故障", 1), ("最高优先级 修复支付bug", 1),
+        ("不紧急 整理文档", 4),
         ("fix high CPU usage on prod", None), ("重要客户回访", None), ("降低成本", None),
         ("中文文档翻译", None), ("上线了!", None),
     ],
@@ -84,6 +85,7 @@ def test_priority_words_leave_the_title() -> None:
         ("写方案 预估1.5小时", 90), ("写方案 预计一个半小时", 90), ("写方案 预计30分钟", 30),
         ("写方案 预计1周", 2400), ("write tests ~2h", 120), ("draft the plan est 30m", 30),
         ("block the calendar for 2 hours", 120), ("review est. 45 min", 45), ("写方案", None),
+        ("大概需要2小时 写文档", 120), ("需要3天后交付", None),
     ],
 )
 def test_estimates(text: str, minutes: int | None) -> None:
@@ -152,6 +154,12 @@ def test_shifts(text: str, amount: int, unit: str) -> None:
         ("can you review the PR by Friday?", "review the PR"),
         ("task: write tests for the parser", "write tests for the parser"),
         ("fix 2 bugs in the checkout flow by end of month !!", "fix 2 bugs in the checkout flow"),
+        ("截止日期：12月3日 提交材料", "提交材料"),
+        ("ddl 周五 交报告", "交报告"),
+        ("DDL：下周三 评审", "评审"),
+        ("11.30前提交材料", "提交材料"),
+        ("升级到2.10版本", "升级到2.10版本"),
+        ("给 @张三 发邮件 明天", "给 发邮件"),
     ],
 )
 def test_titles_are_what_is_left(text: str, title: str) -> None:
