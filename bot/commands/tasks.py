@@ -56,7 +56,8 @@ def _one_ref(req: Request) -> str:
 )
 def add_command(req: Request) -> Reply:
     """Create a task from the structured form."""
-    args = list(req.args)
+    # Plain white space, not shell quoting: a title keeps its apostrophes and quotes ("Bob's").
+    args = req.rest.split()
     if not args:
         raise usage_error(req, "add")
     project_key = req.default_project
