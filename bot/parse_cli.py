@@ -17,6 +17,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import IO, Any, TextIO
@@ -86,14 +87,14 @@ def run(args: argparse.Namespace) -> int:
     except (SettingsError, ValueError) as exc:
         print(f"pmbot parse: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    _log_to_stderr(settings)
-    parser = _Parser(settings, workday_end, use_llm=not args.no_llm)
-    try:
-        if args.jsonl:
-            return _run_batch(args, parser)
-        return _run_single(args, parser)
-    finally:
-        parser.close()
+    with _log_to_stderr(settings):
+        parser = _Parser(settings, workday_end, use_llm=not args.no_llm)
+        try:
+            if args.jsonl:
+                return _run_batch(args, parser)
+            return _run_single(args, parser)
+        finally:
+            parser.close()
 
 
 # -- the two modes ---------------------------------------------------------------------------
@@ -267,9 +268,14 @@ class _StderrProxy:
         sys.stderr.flush()
 
 
-def _log_to_stderr(settings: Settings) -> None:
-    """Send log lines to stderr unless the application already configured logging."""
+@contextmanager
+def _log_to_stderr(settings: Settings) -> Iterator[None]:
+    """Send log lines to stderr while parsing, unless the application configured logging.
+
+    Our configuration is undone afterwards, so `run` leaves no global trace.
+    """
     if structlog.is_configured():
+        yield
         return
     level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
     stderr: TextIO = _StderrProxy()  # type: ignore[assignment]  # write/flush is all it needs
@@ -277,6 +283,10 @@ def _log_to_stderr(settings: Settings) -> None:
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(file=stderr),
     )
+    try:
+        yield
+    finally:
+        structlog.reset_defaults()
 
 
 if __name__ == "__main__":
