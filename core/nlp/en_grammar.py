@@ -1410,10 +1410,11 @@ def _m_period(s: Scanner, i: int) -> Atom | None:
         k = i + 2
         q = int(s.raw[i + 1])
         yr = s.year_digits(k, False)
-        a = Atom(i, k, quarter=q, weak=True)
+        a = Atom(i, k, quarter=q, weak=True)  # "plan Q3 roadmap": Q3 names the work
         if yr is not None:
             a.tj = yr[0]
             a.year = yr[1]
+            a.weak = False
         return a
     if w == "midweek" or (w == "mid" and s.tok(j + 1) == "-" and s.tok(j + 2) == "week"):
         return Atom(i, j + 1 if w == "midweek" else j + 3, period=("week", 0, "mid"))

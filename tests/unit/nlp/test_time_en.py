@@ -116,6 +116,18 @@ def first(text: str, now: datetime = NOW) -> TimeSpan:
         ("in 3 working days", date(2026, 11, 27)),
         ("in 4 business days", date(2026, 11, 30)),
         ("in 1 year, 2 months", date(2028, 1, 24)),
+        # nth weekdays, first/last days, quarters
+        ("the last Friday of the month", date(2026, 11, 27)),
+        ("first Monday of December", date(2026, 12, 7)),
+        ("third tuesday of september 2027", date(2027, 9, 21)),
+        ("last day of February", date(2027, 2, 28)),
+        ("the first day of next month", date(2026, 12, 1)),
+        ("third quarter", date(2027, 9, 30)),
+        ("Q4 2026", date(2026, 12, 31)),
+        ("last week's Monday", date(2026, 11, 16)),
+        ("14april 2027", date(2027, 4, 14)),
+        ("in the next 2 days", date(2026, 11, 26)),
+        ("later today", date(2026, 11, 24)),
         # named days
         ("Christmas", date(2026, 12, 25)),
         ("Thanksgiving", date(2026, 11, 26)),
@@ -171,6 +183,16 @@ def test_date_expressions_resolve_to_dates(text: str, expected: date) -> None:
         ("in half an hour", "2026-11-24 10:30"),
         ("2 hours ago", "2026-11-24 08:00"),
         ("1 day 2 hours later", "2026-11-25 12:00"),
+        ("in a quarter of an hour", "2026-11-24 10:15"),
+        ("in 2 more minutes", "2026-11-24 10:02"),
+        ("twenty after 3pm", "2026-11-24 15:20"),
+        ("a quarter to noon", "2026-11-24 11:45"),
+        ("eight tonight", "2026-11-24 20:00"),
+        ("first thing tomorrow", "2026-11-25 09:00"),
+        ("2026-12-16T12:23:00Z", "2026-12-16 07:23"),  # converted to the zone of now
+        ("2026-12-16T12:23:00+05:30", "2026-12-16 01:53"),
+        ("Fri, Dec 18, 2026 07:00 PM", "2026-12-18 19:00"),
+        ("at 7:30 PM on Fri, Dec 18", "2026-12-18 19:30"),
     ],
 )
 def test_time_expressions_resolve_to_aware_datetimes(text: str, expected: str) -> None:
@@ -225,6 +247,24 @@ def test_span_covers_the_expression_and_its_connector(text: str, cut: str,
     assert text[span.start:span.end] == cut
 
 
+def test_a_frequency_word_naming_a_thing_yields_to_the_real_recurrence() -> None:
+    spans = find_times_en("send the weekly report every Friday by 5pm", NOW, CAL)
+    assert [(s.kind, s.rrule) for s in spans] == [("recurrence", "FREQ=WEEKLY;BYDAY=FR")]
+    assert spans[0].value == dt("2026-11-27 17:00")
+
+
+def test_a_lone_clock_time_sets_the_time_of_the_recurrence() -> None:
+    spans = find_times_en("daily standup at 9am", NOW, CAL)
+    assert spans[0].rrule == "FREQ=DAILY"
+    assert spans[0].value == dt("2026-11-25 09:00")
+
+
+def test_start_spans_count_a_period_from_its_first_day() -> None:
+    assert first("starting next week").value == date(2026, 11, 30)
+    assert first("from next month").value == date(2026, 12, 1)
+    assert first("next week").value == date(2026, 12, 4)  # as a deadline: its Friday
+
+
 def test_every_expression_in_a_message_is_found_in_order() -> None:
     text = "starting Monday, write docs every day at 9am until Dec 18"
     spans = find_times_en(text, NOW, CAL)
@@ -267,6 +307,11 @@ def test_start_expressions(text: str, expected: date) -> None:
         ("monthly on the last day", "FREQ=MONTHLY;BYMONTHDAY=-1", date(2026, 11, 30)),
         ("the 1st of every month", "FREQ=MONTHLY;BYMONTHDAY=1", date(2026, 12, 1)),
         ("every 3 days", "FREQ=DAILY;INTERVAL=3", date(2026, 11, 24)),
+        ("every first Monday of the month", "FREQ=MONTHLY;BYDAY=1MO", date(2026, 12, 7)),
+        ("every last Friday", "FREQ=MONTHLY;BYDAY=-1FR", date(2026, 11, 27)),
+        ("every year on March 1st", "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=1", date(2027, 3, 1)),
+        ("on weekdays at 9", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", dt("2026-11-25 09:00")),
+        ("every weekday morning", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", dt("2026-11-25 09:00")),
         ("yearly", "FREQ=YEARLY", date(2026, 11, 24)),
     ],
 )
@@ -320,6 +365,14 @@ def test_values_carry_the_zone_of_now() -> None:
         "review 1.5 hours of logs",
         "buy 10 items",
         "asap",
+        "I worked this out from three public samples",
+        "redelivery after about 16-60 s",
+        "allows about 1 message per second",
+        "test the 5-minute window",
+        "the 4.x README warns",
+        "stay on Python 3.11.",
+        "a second connection kicks the first (see PR 380)",
+        "at 5 locations",
     ],
 )
 def test_no_dates_in_plain_task_text(text: str) -> None:
