@@ -121,7 +121,7 @@ _COMPLETE_TAIL: Final = re.compile(
 )
 _REASSIGN: Final = re.compile(
     r"交给|转给|分配给|指派给|移交给?|转交给?|改派给?|改给|分给|派给|改由|换成|换给|指给|指派|分配|给|负责|接手"
-    r"|(?<![A-Za-z])(?:re-?assign(?:ed)?|assign(?:ed)?|hand(?:\s+\w+)?\s+(?:over\s+)?to|give\s+\S+\s+to"
+    r"|(?<![A-Za-z])(?:re-?assign(?:ed)?|assign(?:ed)?|hand(?:\s+\S+)?\s+(?:over\s+)?to|give\s+\S+\s+to"
     r"|transfer)(?![A-Za-z])",
     _I,
 )
@@ -150,8 +150,9 @@ _REQUEST_LEAD: Final = re.compile(
     _I,
 )
 _GREETING: Final = re.compile(
-    r"^\s*(?:hi|hello|hey|thanks?|thank\s+you|thx|ok(?:ay)?|yes|no|lol|good\s+(?:morning|night)"
-    r"|你好|您好|大家好|谢谢|多谢|好的|好|收到|嗯+|哈+|ok了)[\s.!。！~]*$",
+    r"^\s*(?:(?:hi|hello|hey|morning)(?:\s+(?:team|all|everyone|guys|folks|there))?|thanks?"
+    r"|thank\s+you|thx|ok(?:ay)?|yes|no|lol|good\s+(?:morning|night)"
+    r"|你好|您好|大家好|谢谢|多谢|好的|好|收到|嗯+|哈+|ok了|早上好|早安|晚安|早|在吗|在不在)[\s.!。！~]*$",
     _I,
 )
 
@@ -166,9 +167,12 @@ _WRAPPER: Final = re.compile(
 _WORDY: Final = re.compile(r"[A-Za-z\u3400-\u9fff]")
 _EMPTY_BRACKETS: Final = re.compile(r"【\s*】|\[\s*\]|\(\s*\)|（\s*）|「\s*」|<\s*>")
 _TRIM: Final = " \t\r\n,.;:!?，。；：！？、~～-—…|"
+# Date-like words left in a title mean part of a date was not understood.
 _DATEISH: Final = re.compile(
-    r"\d+\s*(?:月|号|日|点|时|am|pm)|[周星礼][期拜]?[一二三四五六日天]|明天|后天|下周|tomorrow|tonight|next\s+\w+"
-    r"|(?<![A-Za-z])(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*day(?![A-Za-z])",
+    r"[\d一二三四五六七八九十]+\s*(?:月|号|点钟?|时|am|pm)|[周星礼][期拜]?[一二三四五六日天]|明天|后天|下周|上周"
+    r"|(?:之前|以前)$|(?<![A-Za-z])(?:tomorrow|tonight|yesterday|next\s+\w+|o'?clock|noon|midnight"
+    r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:by|before|until|till|due)\s+(?:the\s+)?"
+    r"(?:\d|next|this|end|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))(?![A-Za-z])",
     _I,
 )
 
