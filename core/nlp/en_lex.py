@@ -111,7 +111,7 @@ POINT_CONNECTORS: Final = frozenset({"by", "before", "due", "on", "at", "until",
                                      "around", "about", "approx", "approximately", "circa",
                                      "no", "not", "later", "than", "deadline", "during",
                                      "for", "in", "within", "of", "since", "after", "the",
-                                     "as", "soon", "@"})
+                                     "as", "soon", "@", "eta"})
 START_CONNECTORS: Final = frozenset({"starting", "from", "beginning", "start", "starts",
                                      "commencing", "effective", "begin", "begins"})
 

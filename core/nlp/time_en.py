@@ -179,6 +179,9 @@ def _lead_connectors(sc: Scanner, ti: int) -> tuple[int, bool]:
     steps = 0
     while k > 0 and steps < 4:
         w = sc.low[k - 1]
+        if w == ":" and k >= 2 and sc.low[k - 2] in ("due", "deadline", "eta", "by", "date"):
+            k -= 1  # "due: tomorrow noon"
+            continue
         if w in START_CONNECTORS:
             start = True
         elif w not in POINT_CONNECTORS:
