@@ -1,0 +1,264 @@
+"""Reliability run: three sweeper processes on one PostgreSQL, `kill -9`, and a flaky chat API.
+
+    python -m bench.reliability            # 10,000 notifications, 20 kills (make reliability)
+    python -m bench.reliability --short    # 200 notifications, 3 kills (a test runs this)
+
+A fresh database is created next to `PMBOT_TEST_POSTGRES_URL` (default
+postgresql://postgres@127.0.0.1:5432/test) and dropped afterwards. The fake chat endpoint answers
+30% 429 (Retry-After 1 s), 5% 500, and 1% "delivered, but the answer comes too late" (the
+sender's outcome is unknown). Every notification is queued twice (two producers) under the same
+dedupe key. The run prints how many were lost and how many arrived twice; the target is 0 and 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@dataclass
+class Report:
+    """The outcome of a run."""
+
+    notifications: int
+    kills: int
+    lost: int
+    duplicates: int
+    seconds: float
+    counts: dict[str, int]
+    statuses: dict[str, int]
+
+    def lines(self) -> list[str]:
+        """Human-readable report lines."""
+        c = self.counts
+        return [
+            f"notifications: {self.notifications}  processes: 3  kill -9: {self.kills}",
+            f"requests: {c['requests']}  429: {c['rate_limited']}  500: {c['server_errors']}  "
+            f"slow-after-delivery: {c['slow']}",
+            f"retries before Retry-After: same message {c['early_retries']}, same destination "
+            f"from any process {c['early_destination_retries']}",
+            f"outbox: {self.statuses}",
+            f"time: {self.seconds:.1f} s",
+            f"lost: {self.lost}",
+            f"duplicates: {self.duplicates}",
+        ]
+
+
+def _admin_url() -> str:
+    return os.environ.get("PMBOT_TEST_POSTGRES_URL", DEFAULT_PG)
+
+
+def _create_database() -> tuple[str, str]:
+    from storage.db import make_engine
+
+    admin_url = _admin_url()
+    name = f"pmbot_rel_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.dispose()
+    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    return name, url
+
+
+def _drop_database(name: str) -> None:
+    from storage.db import make_engine
+
+    admin = make_engine(_admin_url(), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
+def _queue(url: str, n: int, targets: int) -> set[str]:
+    from storage import outbox
+    from storage.db import make_engine, session_scope
+    from storage.migrate import upgrade
+
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        now = datetime.now(UTC)
+        rows: list[dict[str, Any]] = [
+            {
+                "dedupe_key": f"digest:{i % targets}:n{i}",
+                "kind": "digest",
+                "platform": "fake",
+                "target": f"C{i % targets}",
+                "payload": {"text": f"message {i}"},
+                "due_at": now + timedelta(milliseconds=i % 2000),
+            }
+            for i in range(n)
+        ]
+        for producer in range(2):  # two producers queue the same keys; one row each survives
+            for start in range(0, n, 1000):
+                with session_scope(engine) as session:
+                    outbox.enqueue(session, rows[start : start + 1000])
+            if producer == 0:
+                with session_scope(engine) as session:
+                    assert sum(outbox.count_by_status(session).values()) == n
+        return {r["dedupe_key"] for r in rows}
+    finally:
+        engine.dispose()
+
+
+def _statuses(url: str) -> dict[str, int]:
+    from storage import outbox
+    from storage.db import make_engine, session_scope
+
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as session:
+            return outbox.count_by_status(session)
+    finally:
+        engine.dispose()
+
+
+def _spawn(url: str, endpoint: str, seed: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.reliability", "worker", url, endpoint, str(seed)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def run(n: int, kills: int, *, kill_every: float, timeout: float = 900.0, seed: int = 1) -> Report:
+    """Queue `n` notifications, sweep them with 3 processes while killing `kills` times."""
+    from tests.fakes.chat_endpoint import ChatEndpoint, Faults
+
+    rng = random.Random(seed)
+    name, url = _create_database()
+    endpoint = ChatEndpoint(
+        Faults(rate_limited=0.30, server_error=0.05, slow_after_delivery=0.01), seed=seed
+    ).start()
+    procs: list[subprocess.Popen[bytes]] = []
+    started = time.monotonic()
+    killed = 0
+    try:
+        expected = _queue(url, n, targets=max(n // 5, 10))
+        started = time.monotonic()
+        procs = [_spawn(url, endpoint.url, seed * 10 + i) for i in range(3)]
+        # Kill once the workers are up and sending (their start-up takes a second or two).
+        next_kill = started + 2.5 + rng.uniform(0, kill_every)
+        while time.monotonic() - started < timeout:
+            time.sleep(0.2)
+            now = time.monotonic()
+            if killed < kills and now >= next_kill:
+                i = rng.randrange(3)
+                os.kill(procs[i].pid, signal.SIGKILL)
+                procs[i].wait()
+                procs[i] = _spawn(url, endpoint.url, seed * 100 + killed)
+                killed += 1
+                next_kill = now + rng.uniform(kill_every / 2, kill_every * 1.5)
+            if killed >= kills and int(now * 5) % 5 == 0:
+                statuses = _statuses(url)
+                if set(statuses) <= {"sent", "dead"}:
+                    break
+        seconds = time.monotonic() - started
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    try:
+        counts = endpoint.counts(expected)
+        statuses = _statuses(url)
+    finally:
+        endpoint.stop()
+        _drop_database(name)
+    return Report(n, killed, counts["lost"], counts["duplicates"], seconds, counts, statuses)
+
+
+def worker(url: str, endpoint: str, seed: int) -> int:
+    """One sweeper process: sweep the outbox every 50 ms until killed."""
+    from core.clock import SystemClock
+    from scheduler.ratelimit import RateLimiter
+    from scheduler.sweep import SweepConfig, Sweeper
+    from storage.db import make_engine
+    from tests.fakes.chat_endpoint import EndpointNotifier
+
+    engine = make_engine(url)
+    stop = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    sweeper = Sweeper(
+        engine,
+        {"fake": EndpointNotifier(endpoint, timeout=0.5)},
+        SystemClock(),
+        config=SweepConfig(
+            batch=20,
+            max_batches=5,
+            lease_seconds=3.0,
+            lease_margin_seconds=1.5,
+            max_attempts=1000,
+            backoff_base_seconds=0.2,
+            backoff_cap_seconds=2.0,
+        ),
+        limiter=RateLimiter({}),
+        plan=False,
+        rng=random.Random(seed),
+    )
+    while not stop:
+        try:
+            result = sweeper.sweep()
+        except Exception:  # a dropped connection: try again, as the real loop does
+            result = None
+        if result is None or not result.sent:
+            time.sleep(0.05)
+    engine.dispose()
+    return 0
+
+
+def main(short: bool = False) -> int:
+    """Run the reliability test and print lost and duplicate counts; non-zero exit on any."""
+    import logging
+
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    report = run(200, 3, kill_every=0.6, timeout=180) if short else run(10_000, 20, kill_every=2.5)
+    for line in report.lines():
+        print(line, flush=True)
+    return 0 if report.lost == 0 and report.duplicates == 0 else 1
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "worker":
+        import logging
+
+        import structlog
+
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+        sys.exit(worker(sys.argv[2], sys.argv[3], int(sys.argv[4])))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--short", action="store_true", help="200 notifications, 3 kills")
+    sys.exit(main(short=parser.parse_args().short))
