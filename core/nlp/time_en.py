@@ -445,15 +445,24 @@ def _resolve_ymd(y: int | None, m: int, d: int, alt: tuple[int | None, int, int]
         if cand_y > today.year + 20:
             cand_y -= 100
         y = cand_y
-    if alt is not None and wd is not None:
-        # a weekday next to an ambiguous 5/12 picks the reading it matches
-        ay = y
+    if alt is not None:
+        # 6/8 could be June 8 or 6 August.  A weekday beside it picks the reading it matches;
+        # otherwise month/day (US and Chinese use), unless that lies in the past and
+        # day/month does not: a deadline is more likely ahead than behind.
         prim = _resolve_ymd(y, m, d, None, None, mod, today)
-        second = _resolve_ymd(ay, alt[1], alt[2], None, None, mod, today)
-        if prim is not None and prim.weekday() != wd and second is not None and \
-                second.weekday() == wd:
-            return second
-        if prim is None:
+        second = _resolve_ymd(y, alt[1], alt[2], None, None, mod, today)
+        if prim is None or second is None:
+            return prim or second
+        if wd is not None:
+            if prim.weekday() != wd and second.weekday() == wd:
+                return second
+            return prim
+        if mod is None and y is None:
+            # compare this year's readings: June 8 has passed, 6 August has not
+            p0, s0 = _valid(today.year, m, d), _valid(today.year, alt[1], alt[2])
+            if p0 is not None and s0 is not None and p0 < today <= s0:
+                return s0
+        elif mod is None and prim < today <= second:
             return second
         return prim
     if y is not None:

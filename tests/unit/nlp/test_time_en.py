@@ -52,6 +52,9 @@ def first(text: str, now: datetime = NOW) -> TimeSpan:
         ("4/1", date(2027, 4, 1)),  # month/day; April 1st is still ahead
         ("12/20", date(2026, 12, 20)),
         ("22/04", date(2027, 4, 22)),  # cannot be month/day
+        ("1/12", date(2027, 1, 12)),  # month/day while that is still ahead
+        ("11/12", date(2026, 12, 11)),  # 12 November has passed, 11 December has not
+        ("Friday 4/12", date(2026, 12, 4)),  # the reading that is a Friday
         ("1/4/2027", date(2027, 1, 4)),
         ("Oct/2", date(2027, 10, 2)),
         ("Dec 3rd", date(2026, 12, 3)),
