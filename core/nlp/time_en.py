@@ -447,8 +447,8 @@ def _resolve_ymd(y: int | None, m: int, d: int, alt: tuple[int | None, int, int]
         y = cand_y
     if alt is not None:
         # 6/8 could be June 8 or 6 August.  A weekday beside it picks the reading it matches;
-        # otherwise month/day (US and Chinese use), unless that lies in the past and
-        # day/month does not: a deadline is more likely ahead than behind.
+        # otherwise month/day (US and Chinese use), unless that passed recently and
+        # day/month is still ahead: a deadline is more likely ahead than just behind.
         prim = _resolve_ymd(y, m, d, None, None, mod, today)
         second = _resolve_ymd(y, alt[1], alt[2], None, None, mod, today)
         if prim is None or second is None:
@@ -458,9 +458,9 @@ def _resolve_ymd(y: int | None, m: int, d: int, alt: tuple[int | None, int, int]
                 return second
             return prim
         if mod is None and y is None:
-            # compare this year's readings: June 8 has passed, 6 August has not
-            p0, s0 = _valid(today.year, m, d), _valid(today.year, alt[1], alt[2])
-            if p0 is not None and s0 is not None and p0 < today <= s0:
+            # June 8 passed recently (next one is far off) while 6 August is ahead
+            s0 = _valid(today.year, alt[1], alt[2])
+            if (prim - today).days > 180 and s0 is not None and today <= s0 < prim:
                 return s0
         elif mod is None and prim < today <= second:
             return second
