@@ -129,6 +129,10 @@ class PmbotStreamClient(DingTalkStreamClient):  # type: ignore[misc]  # the SDK 
         if ws is not None:
             await ws.close()
 
+    async def _close_on_stop(self, ws: Any) -> None:
+        await self._stop.wait()
+        await ws.close()
+
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait for in-flight handlers (replies being posted), then cancel what is left."""
         if self._tasks:
@@ -175,6 +179,8 @@ class PmbotStreamClient(DingTalkStreamClient):  # type: ignore[misc]  # the SDK 
         while not self._stop.is_set():
             try:
                 connection = await asyncio.to_thread(self._open)
+                if self._stop.is_set():
+                    break
                 uri = f"{connection['endpoint']}?ticket={quote_plus(str(connection['ticket']))}"
                 self.connects += 1
                 # websockets' own pings (every 20 s, 20 s timeout) notice a dead socket, which
@@ -182,9 +188,14 @@ class PmbotStreamClient(DingTalkStreamClient):  # type: ignore[misc]  # the SDK 
                 async with websockets.connect(uri) as ws:
                     self.websocket = ws
                     log.info("dingtalk_connected", connects=self.connects)
-                    async for raw in ws:
-                        self.backoff.reset()
-                        self.spawn(self.background_task(json.loads(raw)))
+                    # stop() may come while this socket was being opened: close it then too.
+                    closer = asyncio.ensure_future(self._close_on_stop(ws))
+                    try:
+                        async for raw in ws:
+                            self.backoff.reset()
+                            self.spawn(self.background_task(json.loads(raw)))
+                    finally:
+                        closer.cancel()
                 log.info("dingtalk_disconnected", code=ws.close_code)
                 self.websocket = None
             except (

@@ -27,6 +27,9 @@ from tests.fakes.dingtalk_harness import (
     say,
 )
 
+# Dedupe and the outbox differ by backend and run on both; the rest only on SQLite, for time.
+SQLITE_ONLY = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+
 
 @pytest.fixture
 def gateway() -> Iterator[FakeDingTalk]:
@@ -91,6 +94,7 @@ def test_group_message_creates_a_task_and_the_reply_reaches_the_session_webhook(
     ]
 
 
+@SQLITE_ONLY
 def test_one_to_one_message_is_answered_without_mentions(
     bot: DingTalkBot, gateway: FakeDingTalk
 ) -> None:
@@ -130,6 +134,7 @@ def test_a_duplicated_or_redelivered_message_creates_one_task(
     assert acked.count(frame["headers"]["messageId"]) == 2
 
 
+@SQLITE_ONLY
 def test_ack_goes_out_before_the_reply_is_posted(bot: DingTalkBot, gateway: FakeDingTalk) -> None:
     gateway.script(SESSION_PATH, {"errcode": 0, "errmsg": "ok"}, delay=1.0)  # a slow DingTalk
     frame = gateway.robot_message("新建 写周报")
@@ -158,6 +163,7 @@ def test_a_message_delivered_to_two_connections_acts_once(
     assert [t.key for t in _tasks(engine)] == ["WEB-1"]
 
 
+@SQLITE_ONLY
 def test_expired_session_webhook_falls_back_to_the_openapi(
     bot: DingTalkBot, gateway: FakeDingTalk
 ) -> None:
@@ -174,6 +180,7 @@ def test_expired_session_webhook_falls_back_to_the_openapi(
     assert gateway.received(SESSION_PATH) == []
 
 
+@SQLITE_ONLY
 def test_natural_language_in_a_group_creates_a_task_for_the_person_mentioned(
     bot: DingTalkBot, gateway: FakeDingTalk, engine: Engine
 ) -> None:

@@ -36,6 +36,9 @@ CARD_DELIVER = "/v1.0/card/instances/createAndDeliver"
 TEMPLATE = "c8d1e2f3-0a4b-4c5d-9e6f-7a8b9c0d1e2f.schema"
 THROTTLED = {"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"}
 
+# Dedupe and the outbox differ by backend and run on both; the rest only on SQLite, for time.
+SQLITE_ONLY = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+
 
 @pytest.fixture
 def gateway() -> Iterator[FakeDingTalk]:
@@ -176,6 +179,7 @@ def test_a_reminder_card_button_marks_the_task_done_and_the_card_updates(
     assert gateway.cards[track] == card
 
 
+@SQLITE_ONLY
 def test_a_press_by_someone_without_permission_is_refused_on_the_card(
     bot: DingTalkBot, app: App, gateway: FakeDingTalk, clock: FixedClock
 ) -> None:
