@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Final
 
 from dateutil.relativedelta import relativedelta
@@ -114,6 +114,9 @@ class _Hit:
     tod: _Tod | None = None
     recur: _Recur | None = None
     weekday_only: bool = False
+    # For a date stated without its year or month (`5日`, `12月`): re-read it after an anchor,
+    # as the end of a range (`12月1日至5日`, `2015年1月至12月`).
+    refit: Callable[[date], date | None] | None = None
 
     @property
     def size(self) -> int:
@@ -270,6 +273,59 @@ def _h_day(m: re.Match[str], ctx: _Ctx) -> _Result:
         if candidate is not None and candidate > ctx.today:
             return candidate, "day"
     return None
+
+
+def _next_on_or_after(anchor: date, make: Callable[[int, int], date | None],
+                      step_months: int) -> date | None:
+    """The first date `make(year, month)` on or after `anchor`, trying later months or years."""
+    base = anchor.replace(day=1)
+    for i in range(13):
+        moved = _add_months(base, i * step_months)
+        found = make(moved.year, moved.month)
+        if found is not None and found >= anchor:
+            return found
+    return None
+
+
+def _refit_for(handler: _Handler, m: re.Match[str]) -> Callable[[date], date | None] | None:
+    """How to re-read a partial date after a range anchor, or None when it is complete."""
+    groups = m.groupdict()
+    if groups.get("y") or groups.get("ry") or groups.get("rm"):
+        return None
+    day = _num(groups.get("d"))
+    month = _num(groups.get("m"))
+    if handler is _h_day and day is not None:
+        return partial(_refit_day, day)
+    if handler is _h_ymd and day is not None and month is not None:
+        return partial(_refit_month_day, month, day)
+    if handler is _h_year_month and month is not None and not groups.get("pos"):
+        return partial(_refit_month, month)
+    return None
+
+
+def _refit_day(day: int, anchor: date) -> date | None:
+    return _next_on_or_after(anchor, lambda y, mo: _safe_date(y, mo, day), 1)
+
+
+def _refit_month_day(month: int, day: int, anchor: date) -> date | None:
+    return _next_on_or_after(anchor, lambda y, _mo: _safe_date(y, month, day), 12)
+
+
+def _refit_month(month: int, anchor: date) -> date | None:
+    return _next_on_or_after(anchor, lambda y, _mo: _last_day(y, month), 12)
+
+
+def period_start(value: date, grain: Grain) -> date:
+    """The first day of the week/month/quarter/year whose deadline (last day) is `value`."""
+    if grain == "week":
+        return value - timedelta(days=value.weekday())
+    if grain == "month":
+        return value.replace(day=1)
+    if grain == "quarter":
+        return date(value.year, (value.month - 1) // 3 * 3 + 1, 1)
+    if grain == "year":
+        return date(value.year, 1, 1)
+    return value
 
 
 def _h_rel_day(m: re.Match[str], ctx: _Ctx) -> _Result:
@@ -874,6 +930,7 @@ _TIME_RULES: Final = [
 # Only texts holding one of these characters can contain a Chinese time expression.
 _TRIGGER: Final = re.compile(r"[\d\u4e00-\u9fff]")
 _JOIN_GAP: Final = re.compile(r"[\s,，的\-T]*")
+_RANGE_GAP: Final = re.compile(r"\s*(?:至|到|~|-|—|–)\s*")
 _START_BEFORE: Final = re.compile(r"(?:从|自从|自)\s*$")
 _START_AFTER: Final = re.compile(r"\s*(?:开始|起(?![草床飞身来诉码]))")
 
@@ -899,7 +956,8 @@ def _collect(text: str, ctx: _Ctx) -> list[_Hit]:
             # A match that looks like a date but names none (2月30日) still claims its text, so
             # a shorter reading inside it (30日) cannot win.
             hits.append(_Hit(m.start(), m.end(), result[0] if result else None,
-                             result[1] if result else "day", weekday_only=handler is _h_weekday))
+                             result[1] if result else "day", weekday_only=handler is _h_weekday,
+                             refit=_refit_for(handler, m) if result else None))
     for need, pattern, kind in _RECUR_RULES:
         if not _has_any(text, need):
             continue
@@ -944,6 +1002,13 @@ def _combine(text: str, hits: list[_Hit], ctx: _Ctx) -> list[_Hit]:
             if joined is not None:
                 out[-1] = joined
                 continue
+        if out and hit.refit is not None and _RANGE_GAP.fullmatch(text, out[-1].end, hit.start):
+            anchor = out[-1].value
+            if isinstance(anchor, date):
+                anchor_day = anchor.date() if isinstance(anchor, datetime) else anchor
+                refitted = hit.refit(period_start(anchor_day, out[-1].grain))
+                if refitted is not None:
+                    hit = replace(hit, value=refitted)
         out.append(hit)
     return out
 
@@ -1004,6 +1069,9 @@ def _to_span(text: str, hit: _Hit, ctx: _Ctx) -> TimeSpan | None:
         after = _START_AFTER.match(text, end)
         if before is not None or after is not None:
             kind = "start"
+            # A period that starts (`从下周开始`) starts on its first day, not its deadline.
+            if not isinstance(value, datetime):
+                value = period_start(value, hit.grain)
             if before is not None:
                 start = before.start()
             if after is not None:

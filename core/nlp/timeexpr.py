@@ -11,7 +11,7 @@ from dateutil.rrule import rrulestr
 
 from core.calendar import WorkCalendar
 from core.nlp.time_en import find_times_en
-from core.nlp.time_zh import find_times_zh
+from core.nlp.time_zh import find_times_zh, period_start
 from core.nlp.types import TimeSpan
 
 # Connector words that belong to a date expression (`在…之前`, `by Friday`) and leave with it.
@@ -63,7 +63,7 @@ def _with_time(span: TimeSpan, clock: TimeSpan, now: datetime) -> TimeSpan | Non
     wall = clock.value.astimezone(now.tzinfo).time().replace(tzinfo=None)
     start, end = min(span.start, clock.start), max(span.end, clock.end)
     if span.kind == "recurrence" and span.rrule and isinstance(span.value, date):
-        first = _first_recurrence(span.rrule, span.value, wall, now)
+        first = _first_recurrence(span.rrule, _day(span.value), wall, now)
         if first is None:
             return None
         return replace(span, start=start, end=end, value=first, grain=clock.grain)
@@ -116,7 +116,17 @@ def mark_ranges(text: str, spans: list[TimeSpan]) -> list[TimeSpan]:
         gap = _RANGE_GAP.fullmatch(text, first.end, second.start)
         if gap is None or first.value is None or second.value is None:
             continue
-        out[i] = replace(first, kind="start", end=second.start)
+        begin = first.value
+        if not isinstance(begin, datetime):
+            begin = period_start(begin, first.grain)
+        out[i] = replace(first, kind="start", end=second.start, value=begin)
+        if second.time_only and isinstance(first.value, datetime) \
+                and isinstance(second.value, datetime):
+            # `明天下午3点到5点`: the end time is on the start's day.
+            wall = second.value.astimezone(first.value.tzinfo).timetz()
+            end = datetime.combine(first.value.date(), wall)
+            out[i + 1] = replace(second, value=end, time_only=False)
+            continue
         lag = (_day(first.value) - _day(second.value)).days
         if 0 < lag < 7:
             # `下周一至周三`: the bare weekday that ends a range is the one after its start.

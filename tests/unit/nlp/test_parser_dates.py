@@ -1,0 +1,83 @@
+"""How a message's date expressions become `due`, `start` and `recurrence`."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from core.calendar import ChinaCalendar
+from core.nlp import parse_message
+
+SH = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 24, 9, 30, tzinfo=SH)  # a Tuesday
+
+
+@pytest.mark.parametrize(
+    ("text", "due", "start"),
+    [
+        ("从下周一开始 做新项目", None, "2026-11-30"),
+        ("下周三开始 休假", None, "2026-12-02"),
+        # A period that starts begins on its first day
+        ("从下周开始 休假", None, "2026-11-30"),
+        ("从下个月开始 记账", None, "2026-12-01"),
+        # Ranges: the first end starts, the second is due
+        ("12月1日至5日 出差", "2026-12-05", "2026-12-01"),
+        ("下周一到周三 培训", "2026-12-02", "2026-11-30"),
+        ("2027年1月至3月 做预算", "2027-03-31", "2027-01-01"),
+        ("明天下午3点到5点 开会", "2026-11-25T17:00:00+08:00", "2026-11-25T15:00:00+08:00"),
+        ("周三 14:00-16:00 评审", "2026-11-25T16:00:00+08:00", "2026-11-25T14:00:00+08:00"),
+    ],
+)
+def test_start_and_ranges(text: str, due: str | None, start: str | None) -> None:
+    result = parse_message(text, NOW)
+    assert (result.due, result.start) == (due, start)
+
+
+def test_series_that_starts_later_first_falls_due_at_its_start() -> None:
+    result = parse_message("从明天起 每天跑步", NOW)
+    assert (result.recurrence, result.due, result.start) == ("FREQ=DAILY", "2026-11-25",
+                                                             "2026-11-25")
+
+
+def test_recurrence_with_time_after_start() -> None:
+    result = parse_message("从下周一开始每周一上午10点 例会", NOW)
+    assert result.due == "2026-11-30T10:00:00+08:00"
+    assert result.recurrence == "FREQ=WEEKLY;BYDAY=MO"
+
+
+@pytest.mark.parametrize(
+    ("text", "due"),
+    [
+        ("Friday 下午3点 sync with design", "2026-11-27T15:00:00+08:00"),
+        ("明天 3pm 开会", "2026-11-25T15:00:00+08:00"),
+        ("周四 2pm 开会", "2026-11-26T14:00:00+08:00"),
+    ],
+)
+def test_time_in_one_language_joins_a_date_in_the_other(text: str, due: str) -> None:
+    assert parse_message(text, NOW).due == due
+
+
+def test_first_date_is_due_when_several_are_given() -> None:
+    assert parse_message("明天下午3點 週五 開會", NOW).due == "2026-11-25T15:00:00+08:00"
+
+
+def test_calendar_argument_reaches_workday_offsets() -> None:
+    now = datetime(2026, 9, 30, 9, 0, tzinfo=SH)
+    assert parse_message("3个工作日后 交付", now).due == "2026-10-05"
+    assert parse_message("3个工作日后 交付", now, calendar=ChinaCalendar()).due == "2026-10-10"
+
+
+def test_workday_end_argument_sets_end_of_day() -> None:
+    result = parse_message("下班前 提交日报", NOW, workday_end=time(17, 30))
+    assert result.due == "2026-11-24T17:30:00+08:00"
+
+
+def test_dates_in_the_past_are_still_given() -> None:
+    assert parse_message("昨天的会议纪要 补一下", NOW).due == "2026-11-23"
+
+
+def test_clock_time_before_a_recurrence_that_has_its_own_time() -> None:
+    result = parse_message("0点每周上午", NOW)
+    assert result.recurrence == "FREQ=WEEKLY"
