@@ -354,8 +354,9 @@ def _date_of(cl: list[Atom], now: datetime, today: date,
         assert base is not None
         moved = _apply_offset_date(base, off, calendar)
         wd_after = next((a for a in cl if a.wd is not None and a is not off), None)
+        anchor_is_other = any(a is not off and a.wd is None for a in cl)
         if wd_after is not None and wd_after.wd is not None and off.rel is None and \
-                wd_after.ti > off.ti:
+                wd_after.ti > off.ti and anchor_is_other:
             # "3 weeks after Christmas on Friday": that week's Friday
             moved = _week_monday(moved) + timedelta(days=wd_after.wd)
         return (moved, "day")
