@@ -20,6 +20,7 @@ import asyncio
 import re
 import time
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -135,6 +136,21 @@ def _json_field(value: Any) -> dict[str, Any] | None:
     return None
 
 
+def _mentioned(inbound: Inbound, reply: Reply) -> list[str]:
+    """Staff ids for the reply's mentions, which the router gives as ids or as @handles.
+
+    Only people in the message's at-user list are @-mentioned: an unknown name is left out
+    rather than sent to DingTalk as if it were an id.
+    """
+    known = set(inbound.mention_ids.values())
+    ids = [inbound.mention_ids.get(m.lstrip("@"), m) for m in reply.mentions]
+    return [i for i in ids if i in known]
+
+
+def _without_mentions(reply: Reply) -> Reply:
+    return replace(reply, mentions=[])
+
+
 def _lang(reply: Reply) -> render.Lang:
     return "en" if reply.text.isascii() else "zh"
 
@@ -180,11 +196,13 @@ class RobotMessageHandler(CallbackHandler):  # type: ignore[misc]  # the SDK is 
         )
 
     def _post_reply(self, data: dict[str, Any], inbound: Inbound, reply: Reply) -> ApiResult:
-        mentions = [] if inbound.is_direct else [inbound.user_id]
-        title, text = render.to_markdown(reply, lang=_lang(reply), mentions=mentions)
+        mentions = [] if inbound.is_direct else [inbound.user_id, *_mentioned(inbound, reply)]
+        title, text = render.to_markdown(
+            _without_mentions(reply), lang=_lang(reply), mentions=mentions
+        )
         webhook = str(data.get("sessionWebhook") or "")
         expires_ms = int(data.get("sessionWebhookExpiredTime") or 0)
-        at_ids = list(dict.fromkeys([*mentions, *reply.mentions]))
+        at_ids = list(dict.fromkeys(mentions))
         result = ApiResult(Delivery(DeliveryOutcome.PERMANENT, error="no session webhook or API"))
         if webhook and (not expires_ms or expires_ms > time.time() * 1000 + 5000):
             result = request_json(

@@ -189,6 +189,9 @@ def test_natural_language_in_a_group_creates_a_task_for_the_person_mentioned(
     [body] = replies(gateway)
     [task] = _tasks(engine)
     assert task.key in body["markdown"]["text"]
+    # the sender and the new assignee are @-mentioned by staff id
+    assert body["at"]["atUserIds"] == [MANAGER, LISI]
+    assert body["markdown"]["text"].endswith(f"@{MANAGER} @{LISI}")
     assert "季度报告" in task.title
     assert task.due_at is not None
     with Session(engine) as session:
