@@ -24,6 +24,8 @@ _I: Final = re.IGNORECASE
 _DELIM: Final = r"\s@#<>,，。.!！?？:：;；、()（）\[\]【】\"'“”‘’《》|"
 
 _SLACK_MENTION: Final = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
+# Slack broadcasts (<!here>) and channel links (<#C123|general>) address no one in particular.
+_SLACK_SPECIAL: Final = re.compile(r"<![a-z]+(?:\^[A-Z0-9]+)?(?:\|[^>]*)?>|<#[A-Z0-9]+(?:\|[^>]*)?>")
 _MENTION: Final = re.compile(rf"(?<![A-Za-z0-9_.])[@＠]([^{_DELIM}]+)")
 _TAG: Final = re.compile(rf"(?<![A-Za-z0-9_&#])#(?![\d]+(?![^{_DELIM}]))([^{_DELIM}]+)#?")
 # Issue keys (WEB-12); month abbreviations with a day (Oct-2) are dates, not keys.
@@ -225,6 +227,8 @@ def _mentions(work: _Work, now: datetime, calendar: WorkCalendar) -> list[str]:
     text = work.text()
     for m in _SLACK_MENTION.finditer(text):
         found.append((m.start(), m.group(1)))
+        work.take(m.start(), m.end())
+    for m in _SLACK_SPECIAL.finditer(text):
         work.take(m.start(), m.end())
     text = work.text()
     for m in _MENTION.finditer(text):

@@ -74,11 +74,6 @@ def normalize(text: str) -> tuple[str, list[int]]:
     return "".join(chars), offsets
 
 
-def strip_invisible(text: str) -> str:
-    """Remove control and format characters (zero-width, bidi marks) from `text`."""
-    return "".join(ch for ch in text if not _dropped(ch))
-
-
 def has_cjk(text: str) -> bool:
     """Return True when `text` holds a CJK ideograph."""
     return _CJK_RE.search(text) is not None

@@ -32,6 +32,8 @@ def parse(text: str) -> ParseResult:
         ("send the email <@U07ABCD|maria>", ["U07ABCD"]),
         ("mail bob@example.com the notes", []),
         ("@bob @bob fix it", ["bob"]),
+        ("<!here> please review the deck", []),
+        ("@张三 @李四：明天交报告", ["张三", "李四"]),
     ],
 )
 def test_mentions_become_assignees(text: str, assignees: list[str]) -> None:
@@ -160,6 +162,9 @@ def test_shifts(text: str, amount: int, unit: str) -> None:
         ("11.30前提交材料", "提交材料"),
         ("升级到2.10版本", "升级到2.10版本"),
         ("给 @张三 发邮件 明天", "给 发邮件"),
+        ("<!here> please review the deck by Friday", "review the deck"),
+        ("<#C123|general> post the notes tomorrow @bob", "post the notes"),
+        ("@张三 @李四：明天交报告", "交报告"),
     ],
 )
 def test_titles_are_what_is_left(text: str, title: str) -> None:
