@@ -554,12 +554,7 @@ class Scanner:
         low = self.low
         while i < n:
             w = low[i]
-            if self.isnum[i]:
-                matchers = _NUM_MATCHERS
-            else:
-                matchers = _WORD_DISPATCH.get(w, ())
-                if not matchers and w in ORDINAL_UNITS:
-                    matchers = _ORDINAL_MATCHERS
+            matchers = _NUM_MATCHERS if self.isnum[i] else _WORD_DISPATCH.get(w, ())
             best: Atom | None = None
             for fn in matchers:
                 a = fn(self, i)
@@ -1298,7 +1293,6 @@ def _m_weekday(s: Scanner, i: int) -> Atom | None:
     w = s.tok(j)
     mod: str | None = None
     nth: int | None = None
-    count: int | None = None
     if w == "the" and (s.tok(j + 1) in ("following", "next", "coming", "last") or (
             s.ordinal_word(j + 1) is not None)):
         j += 1
@@ -1363,7 +1357,7 @@ def _m_weekday(s: Scanner, i: int) -> Atom | None:
                              "early", "late", "evening", "morning", "afternoon", "night",
                              "tomorrow", "today"):
         weak = True
-    return Atom(i, k, wd=wd, wmod=mod, nth=nth, count_wd=count, weak=weak)
+    return Atom(i, k, wd=wd, wmod=mod, nth=nth, weak=weak)
 
 
 def _m_period(s: Scanner, i: int) -> Atom | None:
@@ -1770,9 +1764,6 @@ def _m_holiday(s: Scanner, i: int) -> Atom | None:
 _NUM_MATCHERS: Final[tuple[Callable[[Scanner, int], Atom | None], ...]] = (
     _m_time_num, _m_numeric_date, _m_monthdate, _m_offset, _m_ordinal_day, _m_past_to,
     _m_year, _m_weekday, _m_period,
-)
-_ORDINAL_MATCHERS: Final[tuple[Callable[[Scanner, int], Atom | None], ...]] = (
-    _m_monthdate, _m_weekday,
 )
 
 

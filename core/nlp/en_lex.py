@@ -114,22 +114,3 @@ POINT_CONNECTORS: Final = frozenset({"by", "before", "due", "on", "at", "until",
                                      "as", "soon", "@", "eta"})
 START_CONNECTORS: Final = frozenset({"starting", "from", "beginning", "start", "starts",
                                      "commencing", "effective", "begin", "begins"})
-
-# Words after a day-of-month ordinal that show it is not a date ("the 2nd floor").
-NUMBER_WORDS: Final = frozenset(UNITS_WORDS) | frozenset(TENS_WORDS)
-
-
-def words_to_int(words: list[str]) -> int | None:
-    """Value of a cardinal like ["twenty", "one"] or ["thirty"] (0..99), else None."""
-    if not words:
-        return None
-    if len(words) == 1:
-        w = words[0]
-        if w in UNITS_WORDS:
-            return UNITS_WORDS[w]
-        return TENS_WORDS.get(w)
-    if len(words) == 2 and words[0] in TENS_WORDS and words[1] in UNITS_WORDS:
-        u = UNITS_WORDS[words[1]]
-        if 1 <= u <= 9:
-            return TENS_WORDS[words[0]] + u
-    return None
