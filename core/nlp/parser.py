@@ -133,8 +133,15 @@ _POSTPONE: Final = re.compile(
     _I,
 )
 _QUERY_LEAD: Final = re.compile(
-    r"^\s*(?:what(?:'s|s| is| are)?|which|show(?:\s+me)?|list|how\s+many|any|do\s+i\s+have|where|who"
-    r"|查看|查询|查一下|查下|列出|列一下|显示|看看|看一下|看下|瞧瞧|我的任务|我的待办|我有哪些|有哪些|哪些)(?![A-Za-z])",
+    r"^\s*(?:what(?:'s|s| is| are)?|which|how\s+many|do\s+i\s+have"
+    r"|查询|我的任务|我的待办|我有哪些|有哪些|哪些)(?![A-Za-z])",
+    _I,
+)
+# "show the demo", "list the requirements", "看一下合同" are tasks: these leads make a query
+# only when the message is about work items or asks a question.
+_WEAK_QUERY_LEAD: Final = re.compile(
+    r"^\s*(?:show(?:\s+me)?|list|any(?:thing)?|who|查看|查一下|查下|列出|列一下|显示|看看|看一下|看下|瞧瞧)"
+    r"(?![A-Za-z])",
     _I,
 )
 _QUERY_ANY: Final = re.compile(
@@ -357,10 +364,6 @@ def _strip_wrappers(work: _Work) -> None:
         pos += len(text[pos:]) - len(text[pos:].lstrip())
 
 
-def _is_cjk(ch: str) -> bool:
-    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
-
-
 def _title(work: _Work, original: str, offsets: list[int]) -> str:
     """What is left, cut from the original text; removed parts become at most one space."""
     pieces: list[str] = []
@@ -383,7 +386,7 @@ def _title(work: _Work, original: str, offsets: list[int]) -> str:
             continue
         if out.endswith(" "):
             left, right = out.rstrip()[-1:], piece.lstrip()[:1]
-            if left and right and (_is_cjk(left) or _is_cjk(right)) and not piece.startswith(" "):
+            if left and right and (has_cjk(left) or has_cjk(right)) and not piece.startswith(" "):
                 out = out.rstrip()
         out += piece
     out = _EMPTY_BRACKETS.sub("", re.sub(r"\s+", " ", out))
@@ -412,6 +415,9 @@ def _decide_intent(norm: str, task_ref: str | None, shift: Shift | None,
         return "postpone", 0.7
     if _QUERY_LEAD.search(stripped) or _QUERY_ANY.search(stripped):
         return "query", 0.85
+    if _WEAK_QUERY_LEAD.search(stripped) and (_QUERY_TOPIC.search(stripped)
+                                              or _QUESTION_END.search(stripped)):
+        return "query", 0.8
     if _QUESTION_END.search(stripped) and _QUERY_TOPIC.search(stripped) \
             and not _REQUEST_LEAD.search(stripped):
         return "query", 0.6
@@ -423,7 +429,7 @@ def _decide_intent(norm: str, task_ref: str | None, shift: Shift | None,
 def parse(text: str, now: datetime, tz: tzinfo | None = None,
           calendar: WorkCalendar | None = None, workday_end: time = time(18, 0)) -> ParseResult:
     """Parse one message with the rules; see `core.nlp.parse_message` for the public contract."""
-    zone = tz or now.tzinfo or _utc()
+    zone = tz or now.tzinfo or UTC
     local_now = now.astimezone(zone) if now.tzinfo is not None else now.replace(tzinfo=zone)
     calendar = calendar or WeekdayCalendar()
     original = text[:MAX_CHARS]
@@ -510,6 +516,3 @@ def _confidence(intent: Intent, base: float, title: str, has_due: bool, has_peop
         score -= 0.35
     return round(min(max(score, 0.05), 0.95), 2)
 
-
-def _utc() -> tzinfo:
-    return UTC
