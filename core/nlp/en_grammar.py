@@ -1559,6 +1559,9 @@ def _m_recurrence(s: Scanner, i: int) -> Atom | None:
         j += 3
     elif w in ("every", "each", "evry"):
         j += 1
+        nth_atom = _every_nth(s, i, j)
+        if nth_atom is not None:
+            return nth_atom
         interval = 1
         if s.tok(j) == "other":
             interval = 2
@@ -1575,18 +1578,6 @@ def _m_recurrence(s: Scanner, i: int) -> Atom | None:
                 j += 1
         u = s.tok(j)
         days: list[int] = []
-        nth_r = s.ordinal_word(j)
-        nth = -1 if u == "last" else (nth_r[1] if nth_r is not None and nth_r[1] <= 4 else None)
-        if nth is not None and s.tok(j + 1) in WEEKDAYS:
-            # "every first Monday (of the month)", "every last Friday"
-            rec = Rec("MONTHLY", interval, (WEEKDAYS[s.tok(j + 1)],), byday_n=nth)
-            j += 2
-            if s.tok(j) == "of" and s.tok(j + 1) in ("the", "each", "every") and \
-                    s.tok(j + 2) == "month":
-                j += 3
-            elif s.tok(j) == "of" and s.tok(j + 1) == "month":
-                j += 2
-            return Atom(i, j, rec=rec)
         if u in ("weekday", "workday", "weekdays", "workdays") or (
                 u in WORKDAY_ADJ and s.tok(j + 1) == "day"):
             rec = Rec("WEEKLY", 1, (0, 1, 2, 3, 4))
@@ -1685,6 +1676,51 @@ def _m_recurrence(s: Scanner, i: int) -> Atom | None:
     if w in _FREQ_WORDS and k == i + 1 and s.is_word(k) and s.tok(k) not in _REC_FOLLOWERS:
         a.adjective = True
     return a
+
+
+def _of_the_month(s: Scanner, k: int) -> int | None:
+    """ "of the month" / "of each month" / "of every month" / "of month" at k → end, or None."""
+    if s.tok(k) != "of":
+        return None
+    if s.tok(k + 1) in ("the", "each", "every", "this") and s.tok(k + 2) == "month":
+        return k + 3
+    if s.tok(k + 1) == "month":
+        return k + 2
+    return None
+
+
+def _every_nth(s: Scanner, i: int, j: int) -> Atom | None:
+    """After "every": "first Monday (of the month)", "last Friday", "2nd Tuesday" (every other
+    one), "15th of the month", "last day of the month"."""
+    o = s.ordinal_word(j)
+    if o is None and j < s.n and s.isnum[j] and s.tok(j + 1) in ORDINAL_SUFFIXES and s.glued(j):
+        o = (j + 2, int(s.raw[j]))
+    if o is None and s.tok(j) == "last":
+        o = (j + 1, -1)
+    if o is None:
+        return None
+    k, n = o
+    if s.tok(k) in WEEKDAYS:
+        wd = WEEKDAYS[s.tok(k)]
+        tail = _of_the_month(s, k + 1)
+        if tail is not None and (1 <= n <= 5 or n == -1):
+            return Atom(i, tail, rec=Rec("MONTHLY", 1, (wd,), byday_n=n))
+        if n == 2:
+            return Atom(i, k + 1, rec=Rec("WEEKLY", 2, (wd,)))  # every second Tuesday
+        if 1 <= n <= 5 or n == -1:
+            return Atom(i, k + 1, rec=Rec("MONTHLY", 1, (wd,), byday_n=n))
+        return None
+    if n == -1 and s.tok(k) == "day":
+        tail = _of_the_month(s, k + 1)
+        if tail is not None:
+            return Atom(i, tail, rec=Rec("MONTHLY", 1, (), -1))
+        return None
+    if s.tok(k) == "day" and s.tok(k + 1) == "of":
+        k += 1
+    tail = _of_the_month(s, k)
+    if tail is not None and 1 <= n <= 31:
+        return Atom(i, tail, rec=Rec("MONTHLY", 1, (), n))
+    return None
 
 
 def _m_monthly_prefix(s: Scanner, i: int) -> Atom | None:
