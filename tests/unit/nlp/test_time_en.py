@@ -434,27 +434,46 @@ def test_a_100k_message_is_handled_quickly() -> None:
 
 
 # ---------------------------------------------------------------- the shared corpus
-def _corpus_accuracy() -> tuple[int, int]:
-    from bench.time_en_eval import group_of, judge, load_cases
+def _corpus_accuracy(skip_conflicts: bool = False) -> tuple[int, int]:
+    from bench.time_en_eval import contract_conflict, group_of, judge, load_cases
 
     cases = [c for c in load_cases(CORPUS) if group_of(c) == "scored"]
+    if skip_conflicts:
+        cases = [c for c in cases if contract_conflict(c) is None]
     right = sum(judge(c)[0] for c in cases)
     return right, len(cases)
 
 
-@pytest.mark.skipif(not CORPUS.exists(), reason="shared corpus not mounted")
+needs_corpus = pytest.mark.skipif(not CORPUS.exists(), reason="shared corpus not mounted")
+
+
+@needs_corpus
 def test_corpus_accuracy_on_english_time_dev() -> None:
     # Scored set: English lines minus holidays and past/future-ambiguous ones (see
-    # bench/time_en_eval.py).  About 4% of the remaining lines contradict the contract (EOD is
-    # 18:00 here, 23:59:59 there; "next Friday" is the nearest Friday here) or carry label
-    # noise, so the floor sits below the 95% target; the report lists them.
+    # bench/time_en_eval.py).  Measured 92.5% when written; the floor guards regressions.
     right, total = _corpus_accuracy()
-    assert right / total >= 0.91, f"{right}/{total}"
+    assert right / total >= 0.92, f"{right}/{total}"
 
 
+@needs_corpus
+def test_corpus_accuracy_where_the_corpus_agrees_with_the_contract() -> None:
+    # 14 scored lines contradict nl-contract.md (EOD is 18:00 there, 23:59:59 here; "next
+    # Friday" is the nearest Friday; an unmarked 1-7 o'clock is afternoon; asap is a priority).
+    right, total = _corpus_accuracy(skip_conflicts=True)
+    assert right / total >= 0.94, f"{right}/{total}"
+
+
+@needs_corpus
+@pytest.mark.xfail(strict=True, reason="target 95%: the rest is label noise in the ctparse "
+                   "lines, 'the day'/'my day' meaning today, bare numbers as hours; see "
+                   "bench/time_en_eval.py --fail")
+def test_corpus_accuracy_reaches_the_95_percent_target() -> None:
+    right, total = _corpus_accuracy()
+    assert right / total >= 0.95, f"{right}/{total}"
+
+
+@needs_corpus
 def test_corpus_file_is_english_jsonl() -> None:
-    if not CORPUS.exists():
-        pytest.skip("shared corpus not mounted")
     with CORPUS.open(encoding="utf-8") as fh:
         row = json.loads(fh.readline())
     assert {"text", "ref", "expected", "grain"} <= set(row)
