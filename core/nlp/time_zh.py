@@ -520,8 +520,31 @@ def _h_offset(m: re.Match[str], ctx: _Ctx) -> _Result:
     if amount is None or amount > _OFFSET_LIMIT[unit]:
         return None
     direction = m.groupdict().get("dir") or "后"
-    sign = -1 if direction.endswith("前") else 1
+    sign = -1 if direction.endswith("前") or direction == "过去" else 1
     return _shift(ctx, amount * sign, unit)
+
+
+_UNIT_P: Final = r"(?:分钟|分|小时|钟头|天|日|周|星期|礼拜|个月|月|年)"
+_COMPOUND_PART: Final = re.compile(rf"(\d+|[{_CN_NUM}]+)\s*个?\s*({_UNIT_P})")
+_RELATIVE: Final = {"minute": "minutes", "hour": "hours", "day": "days", "week": "weeks",
+                    "month": "months", "year": "years"}
+
+
+def _h_compound(m: re.Match[str], ctx: _Ctx) -> _Result:
+    """`1年2个月前`, `2天3小时后`: each part moves `now`, the direction applies to all."""
+    sign = -1 if m["dir"].endswith("前") else 1
+    moves: dict[str, int] = {}
+    for number, unit_word in _COMPOUND_PART.findall(m["parts"]):
+        amount = cn_to_int(number)
+        unit = _UNIT[unit_word.removeprefix("个")]
+        if amount is None or unit not in _RELATIVE:
+            return None
+        key = _RELATIVE[unit]
+        moves[key] = moves.get(key, 0) + sign * amount
+    moment = ctx.now + relativedelta(**moves)  # type: ignore[arg-type]  # keys are relativedelta's
+    if "minutes" in moves or "hours" in moves:
+        return moment, "minute"
+    return moment.date(), "day"
 
 
 def _shift(ctx: _Ctx, amount: float, unit: str) -> _Result:
@@ -866,7 +889,7 @@ _DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
      lambda m, ctx: _h_month_period_any(m, ctx)),
     ("月", _c(rf"(?:{_YEARPART}\s*)?{_MONTH_P}\s*月份?(?P<pos>底|末|初|中旬|上旬|下旬)?"
         r"(?![\d一二三四五六七八九十廿卅初])"), _h_year_month),
-    ("年", _c(rf"{_YEARPART}(?P<pos>底|末|初|伊始|开头|中|以内|内)?"), _h_year),
+    ("年", _c(rf"{_YEARPART}(?:\s*年(?=底|末|初|中))?(?P<pos>底|末|初|伊始|开头|中|以内|内)?"), _h_year),
     ("月", _c(rf"{_YEARPART}\s*的?(?:第(?P<mn>1[0-2]|[1-9]|十[一二]?|[一二三四五六七八九])个月|(?P<first>首月))"),
      _h_nth_month),
     ("现此", _c(r"(?P<now>现在|此刻)"), lambda m, ctx: (ctx.now, "minute")),
@@ -885,6 +908,10 @@ _DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
         r"(?P<dir>以后|之后|过后|后|以内|之内|内|以前|之前|前)"), _h_offset),
     ("过", _c(rf"过(?<![\d.]){_NUM_P}\s*个?\s*(?P<u>分钟|小时|钟头|工作日|天|周|星期|礼拜|月|年)"),
      _h_offset),
+    ("来去过接", _c(rf"(?P<dir>未来|接下来|过去)(?<![\d.]){_NUM_P}\s*个?\s*"
+                  r"(?P<u>分钟|小时|钟头|工作日|天|周|星期|礼拜|月|年)(?:内|之内|以内|里)?"), _h_offset),
+    ("后前", _c(rf"(?P<parts>(?:(?<![\d.])(?:\d+|[{_CN_NUM}]+)\s*个?\s*{_UNIT_P}\s*[,，、和又零]?\s*){{2,6}})"
+              r"(?P<dir>以后|之后|后|以前|之前|前)"), _h_compound),
 ]
 
 
