@@ -525,7 +525,28 @@ def _load_chain(session: Session, root: int) -> tuple[dict[int, Task], list[Link
     return tasks, [lk for lk in links if lk.pred in tasks and lk.succ in tasks]
 
 
-def plan_task(task: Task, calendar: WorkCalendar) -> PlanTask:
+class Plannable(Protocol):
+    """The task fields planning reads (a `Task`, or a row of those columns)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def start_date(self) -> date | None: ...
+    @property
+    def due_date(self) -> date | None: ...
+    @property
+    def estimate_minutes(self) -> int | None: ...
+    @property
+    def is_milestone(self) -> bool: ...
+
+
+def plan_task(task: Plannable, calendar: WorkCalendar) -> PlanTask:
     """A stored task as planning sees it."""
     assert task.id is not None
     estimate_days = -(-(task.estimate_minutes or 0) // 480) or 1
