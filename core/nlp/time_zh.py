@@ -48,7 +48,7 @@ _NIGHT: Final = frozenset({"夜里", "夜间", "深夜", "半夜", "今夜", "�
 _PERIOD_DAY: Final = {"今晚": 0, "今早": 0, "今晨": 0, "今夜": 0, "当晚": 0, "明早": 1,
                       "明晚": 1, "明晨": 1, "昨晚": -1, "昨夜": -1}
 # A period said without an hour (`今晚`, `下午`) stands for a default time.
-_PERIOD_ALONE: Final = {"今晚": 20, "明晚": 20, "昨晚": 20, "当晚": 20, "今夜": 22, "晚上": 20,
+_PERIOD_ALONE: Final = {"晚": 20, "早": 9, "今晚": 20, "明晚": 20, "昨晚": 20, "当晚": 20, "今夜": 22, "晚上": 20,
                         "傍晚": 18, "今早": 9, "明早": 9, "今晨": 9, "明晨": 9, "早上": 9,
                         "上午": 9, "中午": 12, "下午": 14, "午夜": 24, "半夜": 24}
 
@@ -424,6 +424,22 @@ def _h_year_bare(m: re.Match[str], ctx: _Ctx) -> _Result:
     return date(year, 12, 31), "day"
 
 
+# Seasons as deadlines end on their last month's last day; winter runs into the next year.
+_SEASON_END: Final = {"春": (0, 5), "夏": (0, 8), "秋": (0, 11), "冬": (1, 2)}
+
+
+def _h_season(m: re.Match[str], ctx: _Ctx) -> _Result:
+    years_on, month = _SEASON_END[m["season"]]
+    year = _year(m, ctx)
+    if year is not None:
+        return _last_day(year + years_on, month), "month"
+    for candidate in range(ctx.today.year - 1, ctx.today.year + 2):
+        end = _last_day(candidate + years_on, month)
+        if end >= ctx.today:
+            return end, "month"
+    return None
+
+
 def _h_half_year(m: re.Match[str], ctx: _Ctx) -> _Result:
     year = _year(m, ctx) or ctx.today.year
     return (date(year, 6, 30) if m["half"] == "上" else date(year, 12, 31)), "month"
@@ -720,6 +736,8 @@ def _recurrence(groups: dict[str, str | None], kind: str) -> _Recur | None:
         return _Recur("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", lambda d: d.weekday() < 5)
     if kind == "day":
         return _Recur(f"FREQ=DAILY{interval}", lambda d: True)
+    if kind == "quarter":
+        return _Recur("FREQ=MONTHLY;INTERVAL=3", lambda d: True)
     if kind == "week":
         days = sorted({_WEEKDAY[ch] for ch in _WEEKDAY_CHARS.findall(groups.get("days") or "")})
         if not days:
@@ -776,6 +794,8 @@ def _hour_for(period: str | None, hour: int) -> tuple[int, int] | None:
     if period == "中午":
         return (hour + 12 if hour <= 3 else hour), 0
     if period in _PM:
+        if hour == 12 and period not in {"午后", "下午"}:
+            return 24, 0  # 晚上12点 is the midnight that ends the evening
         return (hour + 12 if hour < 12 else hour), 0
     if period in _NIGHT:
         if hour == 12:
@@ -854,7 +874,7 @@ _LUNAR_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
     ("初廿", _c(rf"(?:{_YEARPART}\s*)?{_LUNAR_MONTH_P}月(?P<ld>初[一二三四五六七八九十]|廿[一二三四五六七八九]?)"),
      _h_lunar),
     ("大", _c(rf"(?:{_YEARPART}\s*)?大年初(?P<ld>[一二三四五六七八九十])"), _h_lunar_new_year_day),
-    (_FESTIVAL_NEED, _c(rf"(?:{_YEARPART}\s*)?(?:农历|阴历)?(?P<hol>{_FESTIVAL_P})"), _h_festival),
+    (_FESTIVAL_NEED, _c(rf"(?:{_YEARPART}\s*)?(?:农历|阴历)?(?P<hol>{_FESTIVAL_P})(?:以后|之后|后)?"), _h_festival),
 ]
 
 _DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
@@ -894,6 +914,7 @@ _DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
      _h_nth_month),
     ("现此", _c(r"(?P<now>现在|此刻)"), lambda m, ctx: (ctx.now, "minute")),
     ("年", _c(r"年(?P<pos>底|末|初|中)"), _h_year_bare),
+    ("天季", _c(rf"(?:{_YEARPART}\s*的?)?(?P<season>春|夏|秋|冬)(?:天|季)"), _h_season),
     ("年", _c(rf"(?:{_YEARPART}\s*)?(?P<half>上|下)半年"), _h_half_year),
     ("季", _c(rf"(?:{_YEARPART}\s*)?(?:第?(?P<q>[1-4一二三四首])个?季度|Q(?P<qq>[1-4])季度"
         r"|(?P<pre>本|这个?|当|下一?个?|上一?个?)季度|季度(?=[末底初]))(?P<pos>末|底|初)?"),
@@ -910,7 +931,10 @@ _DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
      _h_offset),
     ("来去过接", _c(rf"(?P<dir>未来|接下来|过去)(?<![\d.]){_NUM_P}\s*个?\s*"
                   r"(?P<u>分钟|小时|钟头|工作日|天|周|星期|礼拜|月|年)(?:内|之内|以内|里)?"), _h_offset),
-    ("后前", _c(rf"(?P<parts>(?:(?<![\d.])(?:\d+|[{_CN_NUM}]+)\s*个?\s*{_UNIT_P}\s*[,，、和又零]?\s*){{2,6}})"
+    # A bare 月/日 is a month or a day of a date (`12月15日前`) unless a list separator follows.
+    ("后前", _c(rf"(?P<parts>(?:(?<![\d.])(?:\d+|[{_CN_NUM}]+)\s*(?:个\s*)?"
+              r"(?:分钟|分|小时|钟头|天|周|星期|礼拜|年|个月|(?:月|日)(?=\s*[,，、]))"
+              r"\s*[,，、和又零]?\s*){2,6})"
               r"(?P<dir>以后|之后|后|以前|之前|前)"), _h_compound),
 ]
 
@@ -937,6 +961,7 @@ _RECUR_RULES: Final = [
         r"(?![次回遍])(?:\s*[一1][次回])?"), "week"),
     ("每", _c(rf"每隔?(?P<n>\d+|[{_CN_NUM}]+)?个?月(?:的)?(?:(?P<end>底|末|最后一天)|(?P<begin>初)"
         rf"|(?P<md>\d{{1,2}}|[{_CN_NUM}]{{1,3}})[号日])?"), "month"),
+    ("每", _c(r"每个?季度"), "quarter"),
     ("每", _c(rf"每年(?:(?P<ym>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])月(?P<yd>\d{{1,2}}"
         rf"|[{_CN_NUM}]{{1,3}})[号日]?)?"), "year"),
 ]
@@ -952,6 +977,8 @@ _TIME_RULES: Final = [
        r"(?!\d)(?:\s*(?P<ap>[ap])\.?m\b\.?)?")),
     ("晚早晨夜午", _c(r"(?P<alone>今晚|今早|今晨|今夜|明早|明晚|明晨|昨晚|当晚|中午|上午|下午|早上|晚上|傍晚|午夜|半夜)")),
     ("班工", _c(r"(?P<eod>下班(?:之前|以前|前|时)|收工前)")),
+    # A lone 晚/早 is a time of day only right after a day (`周五晚`, `明天早`).
+    ("晚早", _c(r"(?<=[天日一二三四五六末号])(?P<alone>晚|早)(?![上间饭餐会点了些安])")),
 ]
 
 # Only texts holding one of these characters can contain a Chinese time expression.
@@ -1041,6 +1068,9 @@ def _combine(text: str, hits: list[_Hit], ctx: _Ctx) -> list[_Hit]:
 
 
 def _join(prev: _Hit, hit: _Hit, ctx: _Ctx) -> _Hit | None:
+    if prev.recur is not None and hit.recur is None and hit.tod is None \
+            and isinstance(hit.value, date) and not isinstance(hit.value, datetime):
+        return _pin_recurrence(prev, hit, ctx)
     if prev.tod is None and hit.tod is not None and hit.tod.implied_day is None:
         if prev.recur is not None:
             value = _first_occurrence(prev.recur, ctx, hit.tod)
@@ -1055,6 +1085,26 @@ def _join(prev: _Hit, hit: _Hit, ctx: _Ctx) -> _Hit | None:
         if prev.weekday_only and not hit.weekday_only and prev.grain == "day":
             return replace(hit, start=prev.start)
     return None
+
+
+def _pin_recurrence(prev: _Hit, hit: _Hit, ctx: _Ctx) -> _Hit | None:
+    """`每年元旦`, `每隔两周的周五`: a series without its day takes the date that follows."""
+    if prev.recur is None or not isinstance(hit.value, date):
+        return None
+    day = hit.value
+    rule = prev.recur.rrule
+    if rule == "FREQ=YEARLY":
+        recur = _Recur(f"FREQ=YEARLY;BYMONTH={day.month};BYMONTHDAY={day.day}",
+                       lambda d: (d.month, d.day) == (day.month, day.day))
+    elif rule.startswith("FREQ=WEEKLY") and "BYDAY" not in rule and hit.weekday_only:
+        weekday = day.weekday()
+        recur = _Recur(f"{rule};BYDAY={_RRULE_DAY[weekday]}", lambda d: d.weekday() == weekday)
+    elif rule.startswith("FREQ=MONTHLY") and "BYMONTHDAY" not in rule and hit.grain == "day" \
+            and not hit.weekday_only:
+        recur = _Recur(f"{rule};BYMONTHDAY={day.day}", lambda d: d.day == day.day)
+    else:
+        return None
+    return replace(prev, end=hit.end, recur=recur, value=None)
 
 
 def find_times_zh(text: str, now: datetime, calendar: WorkCalendar,

@@ -111,7 +111,7 @@ def mark_ranges(text: str, spans: list[TimeSpan]) -> list[TimeSpan]:
     out = list(spans)
     for i in range(len(out) - 1):
         first, second = out[i], out[i + 1]
-        if first.kind != "point" or second.kind != "point":
+        if first.kind not in {"point", "start"} or second.kind != "point":
             continue
         gap = _RANGE_GAP.fullmatch(text, first.end, second.start)
         if gap is None or first.value is None or second.value is None:

@@ -113,6 +113,14 @@ def resolve(text: str, now: datetime = NOW) -> date | datetime | None:
         ("周五9点三刻", at(2026, 11, 27, 9, 45)),
         ("明天15:30", at(2026, 11, 25, 15, 30)),
         ("明天凌晨2点", at(2026, 11, 25, 2)),
+        ("晚上12点", at(2026, 11, 25, 0)),
+        ("下午12点", at(2026, 11, 24, 12)),
+        ("周五晚", at(2026, 11, 27, 20)),
+        ("12月15日前", date(2026, 12, 15)),
+        ("1年2个月前", date(2025, 9, 24)),
+        ("今年夏天", date(2026, 8, 31)),
+        ("今年冬天", date(2027, 2, 28)),
+        ("国庆节后", date(2027, 10, 1)),
         ("下周一晚上9点", at(2026, 11, 30, 21)),
         # No marker: 1-7 are afternoon, 8-23 as written
         ("明天3点", at(2026, 11, 25, 15)),
@@ -147,7 +155,8 @@ def test_chinese_expression_resolves(text: str, expected: date | datetime) -> No
 
 @pytest.mark.parametrize(
     "text",
-    ["快一点", "提交3个接口的测试报告", "上线v2.1", "3号楼会议室", "季度报告", "周报", "重点项目"],
+    ["快一点", "提交3个接口的测试报告", "上线v2.1", "3号楼会议室", "季度报告", "周报", "重点项目",
+     "太晚了", "晚一点"],
 )
 def test_ordinary_words_are_not_dates(text: str) -> None:
     assert find_times_zh(normalize(text)[0], NOW, WeekdayCalendar()) == []
@@ -173,6 +182,9 @@ def test_impossible_dates_resolve_to_nothing(text: str) -> None:
         ("每月底", "FREQ=MONTHLY;BYMONTHDAY=-1", date(2026, 11, 30)),
         ("每年3月1日", "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=1", date(2027, 3, 1)),
         ("每3天", "FREQ=DAILY;INTERVAL=3", date(2026, 11, 24)),
+        ("每年元旦", "FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=1", date(2027, 1, 1)),
+        ("每隔两周的周五", "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", date(2026, 11, 27)),
+        ("每个季度", "FREQ=MONTHLY;INTERVAL=3", date(2026, 11, 24)),
     ],
 )
 def test_recurrence_gives_rrule_and_first_occurrence(
