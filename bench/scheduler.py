@@ -47,11 +47,6 @@ class NullNotifier:
         return None
 
 
-def _ts(dt: datetime, sqlite: bool) -> Any:
-    # SQLite keeps naive UTC text; PostgreSQL takes the aware value.
-    return dt.replace(tzinfo=None).isoformat(sep=" ") if sqlite else dt
-
-
 def _seed(engine: Engine, n_tasks: int) -> None:
     """One project, 20 users, `n_tasks` tasks, one future notification each, ~1,000 due now."""
     from storage.db import session_scope
@@ -74,64 +69,65 @@ def _seed(engine: Engine, n_tasks: int) -> None:
                 ),
                 {"name": f"u{i}", "now": NOW},
             )
-    created = _ts(NOW - timedelta(days=30), sqlite)
+    # Rows are generated inside the database (generate_series / a recursive CTE): a million
+    # tasks and a million notifications load in seconds, and the indexes are built as in life.
+    created = NOW - timedelta(days=30)
     payload = json.dumps({"text": "⏰ 提醒", "buttons": [], "task_key": None, "lang": "zh"})
-    chunk = 50_000
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        for start in range(0, n_tasks, chunk):
-            stop = min(start + chunk, n_tasks)
-            tasks = []
-            notes = []
-            for i in range(start, stop):
-                due_day = date(2026, 12, 1) + timedelta(days=1 + i % 200)
-                deadline = datetime.combine(due_day, datetime.min.time(), tzinfo=UTC) + timedelta(
-                    hours=10
-                )
-                tasks.append(
-                    (1, i + 1, f"B-{i + 1}", f"task {i}", "", "todo", 3, 0, 0, False, created,
-                     created, 1, due_day, _ts(deadline, sqlite))
-                )  # fmt: skip
-                due_now = i % max(n_tasks // DUE, 1) == 0
-                at = NOW - timedelta(seconds=i % 600) if due_now else deadline
-                notes.append(
-                    (f"task:{i + 1}:overdue:x:u1", "overdue", "bench", "", f"u{i % 20}", "user",
-                     payload, "pending", 0, _ts(at, sqlite), _ts(at, sqlite), False, created,
-                     i + 1)
-                )  # fmt: skip
-            task_cols = (
-                "project_id, number, key, title, description, status, priority, logged_minutes,"
-                " percent_done, is_milestone, created_at, updated_at, version, due_date,"
-                " deadline_at"
-            )
-            note_cols = (
-                "dedupe_key, kind, platform, tenant, target, target_type, payload, status,"
-                " attempts, due_at, next_attempt_at, maybe_sent, created_at, task_id"
-            )
-            if sqlite:
-                # The engine runs sqlite3 in autocommit mode; one explicit transaction per chunk.
-                cur.execute("BEGIN")
-                cur.executemany(
-                    f"INSERT INTO task ({task_cols}) VALUES ({','.join('?' * 15)})", tasks
-                )
-                cur.executemany(
-                    f"INSERT INTO notification ({note_cols}) VALUES ({','.join('?' * 14)})", notes
-                )
-            else:
-                with cur.copy(f"COPY task ({task_cols}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-                    for row in tasks:
-                        copy.write_row(row)
-                with cur.copy(f"COPY notification ({note_cols}) FROM STDIN") as copy:  # type: ignore[attr-defined]
-                    for row in notes:
-                        copy.write_row(row)
-            raw.commit()
-        if not sqlite:
-            cur.execute("ANALYZE")
-            raw.commit()
-        cur.close()
-    finally:
-        raw.close()
+    step = max(n_tasks // DUE, 1)
+    task_cols = (
+        "project_id, number, key, title, description, status, priority, logged_minutes,"
+        " percent_done, is_milestone, created_at, updated_at, version, due_date, deadline_at"
+    )
+    note_cols = (
+        "dedupe_key, kind, platform, tenant, target, target_type, payload, status,"
+        " attempts, due_at, next_attempt_at, maybe_sent, created_at, task_id"
+    )
+    if sqlite:
+        fmt = "%Y-%m-%d %H:%M:%S"
+        series = "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < :n)"
+        deadline = "(datetime('2026-12-02', '+' || (i % 200) || ' days', '+10 hours') || '.000000')"
+        due_now = "(datetime(:now, '-' || (i % 600) || ' seconds') || '.000000')"
+        tasks = (
+            f"{series} INSERT INTO task ({task_cols}) SELECT 1, i, 'B-' || i, 'task ' || i, '',"
+            f" 'todo', 3, 0, 0, 0, :created, :created, 1,"
+            f" date('2026-12-02', '+' || (i % 200) || ' days'), {deadline} FROM s"
+        )
+        at = f"(CASE WHEN i % :step = 0 THEN {due_now} ELSE {deadline} END)"
+        notes = (
+            f"{series} INSERT INTO notification ({note_cols}) SELECT 'task:' || i || ':overdue:x:u1',"
+            f" 'overdue', 'bench', '', 'u' || (i % 20), 'user', :payload, 'pending', 0, {at}, {at},"
+            f" 0, :created, i FROM s"
+        )
+        params = {
+            "n": n_tasks,
+            "step": step,
+            "payload": payload,
+            "now": NOW.strftime(fmt),
+            "created": created.strftime(fmt) + ".000000",
+        }
+    else:
+        deadline = (
+            "((DATE '2026-12-02' + (i % 200))::timestamp AT TIME ZONE 'UTC' + interval '10 hours')"
+        )
+        due_now = "(CAST(:now AS timestamptz) - (i % 600) * interval '1 second')"
+        tasks = (
+            f"INSERT INTO task ({task_cols}) SELECT 1, i, 'B-' || i, 'task ' || i, '', 'todo', 3,"
+            f" 0, 0, false, :created, :created, 1, DATE '2026-12-02' + (i % 200), {deadline}"
+            f" FROM generate_series(1, :n) AS i"
+        )
+        at = f"(CASE WHEN i % :step = 0 THEN {due_now} ELSE {deadline} END)"
+        notes = (
+            f"INSERT INTO notification ({note_cols}) SELECT 'task:' || i || ':overdue:x:u1',"
+            f" 'overdue', 'bench', '', 'u' || (i % 20), 'user', CAST(:payload AS json), 'pending',"
+            f" 0, {at}, {at}, false, :created, i FROM generate_series(1, :n) AS i"
+        )
+        params = {"n": n_tasks, "step": step, "payload": payload, "now": NOW, "created": created}
+    with session_scope(engine) as session:
+        session.execute(sa.text(tasks), params)
+        session.execute(sa.text(notes), params)
+    if not sqlite:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
 
 
 def _sweep_seconds(engine: Engine) -> tuple[float, int, float]:
