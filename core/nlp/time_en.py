@@ -74,7 +74,10 @@ def _find(text: str, now: datetime, calendar: WorkCalendar) -> list[TimeSpan]:
     rec_clusters = [c for c in clusters if any(a.rec is not None for a in c)]
     clock = next((c for c in clusters if all(a.slots <= {"hm", "pod"} for a in c)), None)
     for cluster in clusters:
-        span = _resolve_cluster(sc, cluster, now, calendar)
+        try:
+            span = _resolve_cluster(sc, cluster, now, calendar)
+        except (ValueError, OverflowError):
+            continue  # "in 9999 years": beyond what a date can hold
         if span is None:
             continue
         if len(rec_clusters) == 1 and cluster is rec_clusters[0] and clock is not None and \
