@@ -11,7 +11,6 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -66,8 +65,7 @@ def build_scheduler(
         seconds=interval,
         id="pmbot-sweep",
         replace_existing=True,
-        next_run_time=clock.now() + timedelta(seconds=0.1),
-    )
+    )  # APScheduler keeps real time; the first sweep runs one interval after start
     scheduler.pmbot_sweeper = sweeper  # handy for callers and tests
     return scheduler
 
