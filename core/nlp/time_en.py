@@ -233,6 +233,9 @@ def _resolve_cluster(sc: Scanner, cl: list[Atom], now: datetime,
     start_char = sc.st[k0]
     last = cl[-1]
     end_char = sc.en[last.tj - 1]
+    tail = _trailing_words(sc, last.tj, is_start)
+    if tail > last.tj:
+        end_char = sc.en[tail - 1]
     # a closing bracket that belongs to an opening one inside the expression
     if last.tj < sc.n and sc.low[last.tj] == ")" and "(" in sc.text[start_char:end_char]:
         end_char = sc.en[last.tj]
@@ -251,6 +254,20 @@ def _resolve_cluster(sc: Scanner, cl: list[Atom], now: datetime,
     value, grain, time_only = res
     kind: SpanKind = "start" if is_start else "point"
     return TimeSpan(start_char, end_char, kind, value, grain, time_only=time_only)
+
+
+def _trailing_words(sc: Scanner, j: int, is_start: bool) -> int:
+    """Words after an expression that belong to it: "at the latest", "latest", and for a
+    start "on"/"onwards" ("from next week on")."""
+    w = sc.low[j] if j < sc.n else ""
+    if w == "at" and j + 2 < sc.n and sc.low[j + 1] == "the" and sc.low[j + 2] == "latest":
+        return j + 3
+    if w == "latest" and (j + 1 >= sc.n or not sc.is_word(j + 1)):
+        return j + 1
+    if is_start and (w in ("onwards", "onward", "forward") or (
+            w == "on" and (j + 1 >= sc.n or not sc.is_word(j + 1)))):
+        return j + 1
+    return j
 
 
 def _periods_from_their_start(sc: Scanner, cl: list[Atom]) -> None:

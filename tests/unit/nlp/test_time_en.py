@@ -242,6 +242,9 @@ def test_grain_follows_what_was_stated(text: str, grain: str) -> None:
         ("demo at 4:30pm", "at 4:30pm", None),
         ("ship it before Christmas", "before Christmas", None),
         ("review 5/12 release notes on Monday", "5/12", None),
+        ("ship it by Friday at the latest", "by Friday at the latest", None),
+        ("from next week on, pair with Ana", "from next week on", None),
+        ("Due: tomorrow noon write the memo", "Due: tomorrow noon", None),
     ],
 )
 def test_span_covers_the_expression_and_its_connector(text: str, cut: str,
