@@ -9,7 +9,7 @@ contract (../shared/spec/nl-contract.md, "Resolving dates and times") and return
 from __future__ import annotations
 
 import calendar as _cal
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from dateutil.relativedelta import relativedelta
 
@@ -665,7 +665,8 @@ def _apply_offset_now(off: Atom, now: datetime, today: date,
                       calendar: WorkCalendar) -> datetime | tuple[date, Grain]:
     rd, td, wdays = _split(off)
     if _has_subday(off):
-        return now + rd + td
+        # hours and minutes are elapsed time: count them in UTC so a DST change is honoured
+        return ((now + rd).astimezone(UTC) + td).astimezone(now.tzinfo)
     d = (now + rd + td).date()
     if wdays:
         d = add_workdays(calendar, d, wdays)

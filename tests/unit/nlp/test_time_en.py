@@ -345,6 +345,15 @@ def test_past_results_are_resolved_not_refused() -> None:
     assert first("Jan 4 2019").value == date(2019, 1, 4)
 
 
+def test_hours_across_a_dst_change_are_elapsed_time() -> None:
+    from zoneinfo import ZoneInfo
+
+    ny = ZoneInfo("America/New_York")
+    now = datetime(2026, 3, 7, 10, 0, tzinfo=ny)  # clocks go forward on 8 March
+    assert first("in 26 hours", now).value == datetime(2026, 3, 8, 13, 0, tzinfo=ny)
+    assert first("tomorrow 3pm", now).value == datetime(2026, 3, 8, 15, 0, tzinfo=ny)
+
+
 def test_values_carry_the_zone_of_now() -> None:
     other = timezone(timedelta(hours=8))
     now = datetime(2026, 11, 24, 9, 30, tzinfo=other)
