@@ -4,6 +4,19 @@
 ("next Friday", "5pm", "in 3 days"); this module groups atoms that touch, or are joined only by
 glue ("at", "on", "of", commas), into one expression, resolves it by the rules of the parse
 contract (../shared/spec/nl-contract.md, "Resolving dates and times") and returns `TimeSpan`s.
+
+Choices the contract leaves open, made here:
+- a month/day without a year is the next one on or after today; an ambiguous 6/8 is month/day
+  unless that passed recently and 6 August is still ahead; a weekday beside it decides;
+- "next/this <weekday>" follow the contract (nearest after today); "last"/"previous" is the
+  weekday of last week, "past" the nearest before today, "following" the one of next week;
+- a weekday with a day of month ("Monday 21") is this month if it fits, else the next month
+  where it does;
+- as a deadline a period ends on its last day; as a start ("starting next week") it begins on
+  its first day;
+- hour and minute offsets are elapsed time; day offsets and longer are calendar dates;
+- a word that is often not a date ("may", "sat", "3.11", "Q3") counts only after a connector
+  ("in May", "by Q3") or right next to another part of a date.
 """
 
 from __future__ import annotations
