@@ -199,3 +199,9 @@ def test_confidence_is_higher_for_a_clear_task_than_for_leftover_date_words() ->
 
 def test_confidence_is_low_for_junk() -> None:
     assert parse("123").confidence < 0.5
+
+
+def test_links_are_kept_whole_and_read_for_nothing() -> None:
+    result = parse_message("review https://x.com/app/#/route?d=2026-12-01 by Friday @bob", NOW_NY)
+    assert result.title == "review https://x.com/app/#/route?d=2026-12-01"
+    assert (result.project, result.assignees, result.due) == (None, ["bob"], "2026-11-27")
