@@ -805,6 +805,16 @@ def _m_time_num(s: Scanner, i: int) -> Atom | None:
     if mer is not None:
         return _mk_time(i, k, v, 0, 0, mer, False, False)
     t = s.tok(j)
+    if t in ("-", "–") and s.glued(i) and j + 1 < s.n and s.isnum[j + 1] and s.glued(j) \
+            and len(s.raw[j + 1]) <= 2:
+        # "2-3pm", "10-11am": a range of hours starts at the first, with the second's am/pm
+        k, mer = _after_mer(s, j + 2)
+        v2 = int(s.raw[j + 1])
+        if mer is not None and 1 <= v <= 12 and 1 <= v2 <= 12:
+            if mer == "pm" and v > v2 and v2 != 12:
+                mer = "am"  # "11-1pm"
+            return _mk_time(i, k, v, 0, 0, mer, False, False)
+        return None
     if t in ("oclock",) or (t == "o" and s.tok(j + 1) in ("'", "’") and s.tok(j + 2) == "clock"):
         k = j + 1 if t == "oclock" else j + 3
         k2, mer2 = _after_mer(s, k)

@@ -195,6 +195,8 @@ def test_date_expressions_resolve_to_dates(text: str, expected: date) -> None:
         ("2026-12-16T12:23:00Z", "2026-12-16 07:23"),  # converted to the zone of now
         ("2026-12-16T12:23:00+05:30", "2026-12-16 01:53"),
         ("Fri, Dec 18, 2026 07:00 PM", "2026-12-18 19:00"),
+        ("tomorrow 2-3pm", "2026-11-25 14:00"),  # a range starts at its first hour
+        ("11-1pm", "2026-11-24 11:00"),
         ("at 7:30 PM on Fri, Dec 18", "2026-12-18 19:30"),
     ],
 )
