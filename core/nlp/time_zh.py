@@ -48,8 +48,8 @@ _NIGHT: Final = frozenset({"夜里", "夜间", "深夜", "半夜", "今夜", "�
 _PERIOD_DAY: Final = {"今晚": 0, "今早": 0, "今晨": 0, "今夜": 0, "当晚": 0, "明早": 1,
                       "明晚": 1, "明晨": 1, "昨晚": -1, "昨夜": -1}
 # A period said without an hour (`今晚`, `下午`) stands for a default time.
-_PERIOD_ALONE: Final = {"晚": 20, "早": 9, "今晚": 20, "明晚": 20, "昨晚": 20, "当晚": 20, "今夜": 22, "晚上": 20,
-                        "傍晚": 18, "今早": 9, "明早": 9, "今晨": 9, "明晨": 9, "早上": 9,
+_PERIOD_ALONE: Final = {"晚": 20, "早": 9, "今晚": 20, "明晚": 20, "昨晚": 20, "当晚": 20,
+                        "今夜": 22, "晚上": 20, "傍晚": 18, "今早": 9, "明早": 9, "今晨": 9, "明晨": 9, "早上": 9,
                         "上午": 9, "中午": 12, "下午": 14, "午夜": 24, "半夜": 24}
 
 _YEAR_P: Final = (r"(?P<y>\d{4}|\d{2}|[零〇一二三四五六七八九]{2,4}"
@@ -160,7 +160,8 @@ def _year(m: re.Match[str], ctx: _Ctx) -> int | None:
     return None
 
 
-def _month_shift(token: str | None) -> int:
+def _shift_of(token: str | None) -> int:
+    """How many weeks/months a prefix moves: 下 +1, 下下 +2, 上 -1, 上上 -2, 本/这 0."""
     if not token:
         return 0
     if token.startswith("下下"):
@@ -172,10 +173,6 @@ def _month_shift(token: str | None) -> int:
     if token.startswith("上"):
         return -1
     return 0
-
-
-def _week_shift(token: str | None) -> int:
-    return _month_shift(token)
 
 
 def _last_day(year: int, month: int) -> date:
@@ -211,7 +208,7 @@ def _h_ymd(m: re.Match[str], ctx: _Ctx) -> _Result:
         return None
     year = _year(m, ctx)
     if m.groupdict().get("rm"):
-        base = _add_months(ctx.today.replace(day=1), _month_shift(m["rm"]))
+        base = _add_months(ctx.today.replace(day=1), _shift_of(m["rm"]))
         return _ok(_safe_date(year or base.year, base.month, day))
     month = _num(m["m"])
     if month is None:
@@ -263,7 +260,7 @@ def _h_day(m: re.Match[str], ctx: _Ctx) -> _Result:
     if day is None or not 1 <= day <= 31:
         return None
     if m.groupdict().get("rm"):
-        base = _add_months(ctx.today.replace(day=1), _month_shift(m["rm"]))
+        base = _add_months(ctx.today.replace(day=1), _shift_of(m["rm"]))
         return _ok(_safe_date(base.year, base.month, day))
     # A bare day of the month is its next occurrence strictly after today, like a bare weekday.
     base = ctx.today.replace(day=1)
@@ -328,6 +325,10 @@ def period_start(value: date, grain: Grain) -> date:
     return value
 
 
+def _h_now(m: re.Match[str], ctx: _Ctx) -> _Result:
+    return ctx.now, "minute"
+
+
 def _h_rel_day(m: re.Match[str], ctx: _Ctx) -> _Result:
     return ctx.today + timedelta(days=_DAY_REL[m["w"]]), "day"
 
@@ -337,7 +338,7 @@ def _h_weekday(m: re.Match[str], ctx: _Ctx) -> _Result:
     wd = m["wd"]
     after = m.string[m.end(): m.end() + 2]
     if wd == "末":
-        monday = _monday(ctx.today) + timedelta(weeks=_week_shift(pre))
+        monday = _monday(ctx.today) + timedelta(weeks=_shift_of(pre))
         if after.startswith(("前", "之前", "以前")):
             return monday + timedelta(days=4), "day"
         if pre is None and ctx.today.weekday() == 6:
@@ -347,18 +348,18 @@ def _h_weekday(m: re.Match[str], ctx: _Ctx) -> _Result:
     if pre is None:
         ahead = (weekday - ctx.today.weekday()) % 7 or 7
         return ctx.today + timedelta(days=ahead), "day"
-    monday = _monday(ctx.today) + timedelta(weeks=_week_shift(pre))
+    monday = _monday(ctx.today) + timedelta(weeks=_shift_of(pre))
     return monday + timedelta(days=weekday), "day"
 
 
 def _h_week_period(m: re.Match[str], ctx: _Ctx) -> _Result:
-    monday = _monday(ctx.today) + timedelta(weeks=_week_shift(m["pre"]))
+    monday = _monday(ctx.today) + timedelta(weeks=_shift_of(m["pre"]))
     return monday + timedelta(days=4), "week"
 
 
 def _h_month_period(m: re.Match[str], ctx: _Ctx) -> _Result:
     rel = m["rm"]
-    pos = m["pos"] or ""
+    pos = m["pos"] or m["pos2"] or ""
     first = ctx.today.replace(day=1)
     if rel is None:
         # Bare 月底/月初/月中: 月初 means the coming first of the month.
@@ -368,7 +369,7 @@ def _h_month_period(m: re.Match[str], ctx: _Ctx) -> _Result:
             mid = first.replace(day=15)
             return (mid if mid >= ctx.today else _add_months(mid, 1)), "day"
         return _last_day(first.year, first.month), "day"
-    start = _add_months(first, _month_shift(rel))
+    start = _add_months(first, _shift_of(rel))
     return _month_position(start, pos)
 
 
@@ -457,7 +458,7 @@ def _h_quarter(m: re.Match[str], ctx: _Ctx) -> _Result:
         year = year if year is not None else ctx.today.year
     else:
         index = (year if year is not None else ctx.today.year) * 4 + current - 1
-        index += _month_shift(groups.get("pre"))
+        index += _shift_of(groups.get("pre"))
         year, quarter = divmod(index, 4)
         quarter += 1
     pos = groups.get("pos") or ""
@@ -471,7 +472,7 @@ def _h_week_of_month(m: re.Match[str], ctx: _Ctx) -> _Result:
     if n is None or not 1 <= n <= 5:
         return None
     if m["rm"]:
-        first = _add_months(ctx.today.replace(day=1), _month_shift(m["rm"]))
+        first = _add_months(ctx.today.replace(day=1), _shift_of(m["rm"]))
     else:
         month = _num(m["m"])
         if month is None or not 1 <= month <= 12:
@@ -906,13 +907,13 @@ _DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
     ("周期拜", _c(rf"{_WEEK_PRE.replace('|今', '')}{_WEEK_UNIT}(?![一二三四五六日天末1-7])"),
      _h_week_period),
     ("月", _c(rf"(?:{_MREL_P}(?P<pos>底|末|初|中旬|上旬|下旬|中)?|月(?P<pos2>底|末|初|中))"),
-     lambda m, ctx: _h_month_period_any(m, ctx)),
+     _h_month_period),
     ("月", _c(rf"(?:{_YEARPART}\s*)?{_MONTH_P}\s*月份?(?P<pos>底|末|初|中旬|上旬|下旬)?"
         r"(?![\d一二三四五六七八九十廿卅初])"), _h_year_month),
     ("年", _c(rf"{_YEARPART}(?:\s*年(?=底|末|初|中))?(?P<pos>底|末|初|伊始|开头|中|以内|内)?"), _h_year),
     ("月", _c(rf"{_YEARPART}\s*的?(?:第(?P<mn>1[0-2]|[1-9]|十[一二]?|[一二三四五六七八九])个月|(?P<first>首月))"),
      _h_nth_month),
-    ("现此", _c(r"(?P<now>现在|此刻)"), lambda m, ctx: (ctx.now, "minute")),
+    ("现此", _c(r"(?P<now>现在|此刻)"), _h_now),
     ("年", _c(r"年(?P<pos>底|末|初|中)"), _h_year_bare),
     ("天季", _c(rf"(?:{_YEARPART}\s*的?)?(?P<season>春|夏|秋|冬)(?:天|季)"), _h_season),
     ("年", _c(rf"(?:{_YEARPART}\s*)?(?P<half>上|下)半年"), _h_half_year),
@@ -937,19 +938,6 @@ _DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
               r"\s*[,，、和又零]?\s*){2,6})"
               r"(?P<dir>以后|之后|后|以前|之前|前)"), _h_compound),
 ]
-
-
-def _h_month_period_any(m: re.Match[str], ctx: _Ctx) -> _Result:
-    if m["pos2"]:
-        pos = m["pos2"]
-        first = ctx.today.replace(day=1)
-        if pos == "初":
-            return _add_months(first, 1), "day"
-        if pos == "中":
-            mid = first.replace(day=15)
-            return (mid if mid >= ctx.today else _add_months(mid, 1)), "day"
-        return _last_day(first.year, first.month), "day"
-    return _h_month_period(m, ctx)
 
 
 _RECUR_RULES: Final = [
