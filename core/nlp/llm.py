@@ -234,5 +234,14 @@ def parse_with_llm(
         return _reconcile(answer, text, zone, rules)
     # JSONDecodeError is a ValueError; OverflowError: a date near year 1 or 9999 moved to `tz`.
     except (ValueError, ValidationError, OverflowError, RecursionError) as exc:
-        log.warning("llm_answer_rejected", error=str(exc)[:200])
+        # The answer may quote the message: its details are logged at debug only.
+        log.warning("llm_answer_rejected", reason=_reason(exc))
+        log.debug("llm_answer_rejected_detail", error=str(exc)[:500])
         return rules
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        fields = sorted({str(err["loc"][0]) if err["loc"] else "answer" for err in exc.errors()})
+        return f"invalid fields: {', '.join(fields)}"
+    return type(exc).__name__

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from structlog.testing import capture_logs
 
 from bot.llm import OpenAICompleter
 from core.nlp.llm import (
@@ -145,6 +146,16 @@ def test_valid_answer_is_used_and_marked_llm() -> None:
 )
 def test_invalid_answer_falls_back_to_rules(answer: str) -> None:
     assert run(TEXT, RULES, RecordingCompleter(answer)) == RULES
+
+
+def test_rejected_answer_is_logged_without_the_message_text() -> None:
+    answer = {**GOOD_ANSWER, "title": "秘密的客户名单", "priority": 9}
+    with capture_logs() as logs:
+        assert run(TEXT, RULES, RecordingCompleter(json.dumps(answer))) == RULES
+    warnings = [entry for entry in logs if entry["log_level"] == "warning"]
+    assert [entry["event"] for entry in warnings] == ["llm_answer_rejected"]
+    assert warnings[0]["reason"] == "invalid fields: priority"
+    assert "秘密" not in repr(warnings)
 
 
 def test_completer_error_falls_back_to_rules() -> None:
