@@ -52,10 +52,6 @@ def merge_spans(zh: list[TimeSpan], en: list[TimeSpan], prefer_zh: bool) -> list
     return sorted(chosen, key=lambda s: s.start)
 
 
-def _is_date(span: TimeSpan) -> bool:
-    return not span.time_only and span.kind != "recurrence" and span.value is not None
-
-
 def _with_time(span: TimeSpan, clock: TimeSpan, now: datetime) -> TimeSpan | None:
     """Put the clock time of a time-only span on the date (or recurrence) of another span."""
     if not isinstance(clock.value, datetime):
