@@ -148,6 +148,15 @@ class Task(SQLModel, table=True):
         sa.UniqueConstraint("project_id", "number"),
         sa.Index("ix_task_open_deadline", "status", "deadline_at"),
         sa.Index("ix_task_project_status", "project_id", "status"),
+        # Partial: most tasks have no parent. A full index holds one huge NULL group, and once
+        # SQLite has statistics (ANALYZE) it judges the index useless and scans the table for
+        # every subtask lookup, which each task reply makes.
+        sa.Index(
+            "ix_task_parent_id",
+            "parent_id",
+            sqlite_where=sa.text("parent_id IS NOT NULL"),
+            postgresql_where=sa.text("parent_id IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -159,9 +168,7 @@ class Task(SQLModel, table=True):
     status: str = Field(default=TaskStatus.TODO, max_length=16)
     priority: int = 3
     reporter_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
-    parent_id: int | None = Field(
-        default=None, foreign_key="task.id", index=True, ondelete="SET NULL"
-    )
+    parent_id: int | None = Field(default=None, foreign_key="task.id", ondelete="SET NULL")
     start_date: date | None = None
     start_at: datetime | None = _ts()
     due_date: date | None = None
