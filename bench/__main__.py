@@ -9,6 +9,7 @@ import sys
 MODULES = [
     "bench.nlp",
     "bench.scheduler",
+    "bench.core",
 ]
 
 
