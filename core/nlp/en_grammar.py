@@ -1803,6 +1803,8 @@ def _m_holiday(s: Scanner, i: int) -> Atom | None:
                     s.tok(end + 2) == "year":
                 a.tj = end + 3
                 a.ymd_mod = s.tok(end + 1)
+            elif s.is_word(end) and s.low[end] not in _BARE_HOUR_FOLLOWERS:
+                a.weak = True  # "the Christmas party": it names the party; "by Christmas" counts
             return a
     return None
 

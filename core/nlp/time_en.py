@@ -101,7 +101,27 @@ def _find(text: str, now: datetime, calendar: WorkCalendar) -> list[TimeSpan]:
                 span = TimeSpan(span.start, span.end, "recurrence", value, grain,
                                 rrule=span.rrule)
         spans.append(span)
-    return spans
+    return _join_near_clock(sc, spans)
+
+
+def _join_near_clock(sc: Scanner, spans: list[TimeSpan]) -> list[TimeSpan]:
+    """ "the 10am standup tomorrow": a lone clock time a word or two from the message's only
+    date is that date's time.  Both spans then carry the joined value."""
+    clocks = [s for s in spans if s.time_only]
+    dates = [s for s in spans if s.kind == "point" and not s.time_only
+             and type(s.value) is date and s.grain == "day"]
+    if len(clocks) != 1 or len(dates) != 1 or any(s.kind == "recurrence" for s in spans):
+        return spans
+    clock, day = clocks[0], dates[0]
+    lo, hi = (clock.end, day.start) if clock.end <= day.start else (day.end, clock.start)
+    between = sc.text[lo:hi]
+    if len(between.split()) > 2 or any(ch in between for ch in ",;.!?()"):
+        return spans
+    if not isinstance(clock.value, datetime) or not isinstance(day.value, date):
+        return spans
+    joined = datetime.combine(day.value, clock.value.timetz())
+    return [TimeSpan(s.start, s.end, s.kind, joined, clock.grain)
+            if s is clock or s is day else s for s in spans]
 
 
 # ====================================================================== grouping

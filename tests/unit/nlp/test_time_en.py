@@ -267,6 +267,18 @@ def test_a_lone_clock_time_sets_the_time_of_the_recurrence() -> None:
     assert spans[0].value == dt("2026-11-25 09:00")
 
 
+def test_a_clock_time_a_word_away_from_the_only_date_is_its_time() -> None:
+    spans = find_times_en("prepare for the 10am standup tomorrow", NOW, CAL)
+    assert [s.value for s in spans] == [dt("2026-11-25 10:00")] * 2
+    apart = find_times_en("call at 3pm, report due Friday", NOW, CAL)
+    assert [s.value for s in apart] == [dt("2026-11-24 15:00"), date(2026, 11, 27)]
+
+
+def test_a_named_day_naming_a_thing_is_not_a_date() -> None:
+    spans = find_times_en("plan the Christmas party by Dec 1st", NOW, CAL)
+    assert [s.value for s in spans] == [date(2026, 12, 1)]
+
+
 def test_start_spans_count_a_period_from_its_first_day() -> None:
     assert first("starting next week").value == date(2026, 11, 30)
     assert first("from next month").value == date(2026, 12, 1)
