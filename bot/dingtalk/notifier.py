@@ -23,12 +23,16 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
+from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from bot.dingtalk import render
 from bot.dingtalk.openapi import ApiResult, DingTalkOpenAPI, request_json, sign_webhook
 from bot.settings import Settings
 from core.clock import Clock
 from core.messages import Delivery, DeliveryOutcome, Outgoing
+from core.models import Channel
+from storage.db import session_scope
 
 log = structlog.get_logger(__name__)
 
@@ -209,6 +213,23 @@ def build_dingtalk_notifier(
         webhook_for=webhook_for,
         limiter=limiter,
     )
+
+
+def channel_webhooks(engine: Engine) -> WebhookLookup:
+    """Look up a DingTalk group's custom robot webhook (URL, signing secret) in its channel row."""
+
+    def lookup(channel_id: str) -> tuple[str, str | None] | None:
+        with session_scope(engine) as session:
+            channel = session.exec(
+                select(Channel).where(
+                    Channel.platform == PLATFORM, Channel.channel_id == channel_id
+                )
+            ).first()
+            if channel is None or not channel.webhook_url:
+                return None
+            return channel.webhook_url, channel.webhook_secret or None
+
+    return lookup
 
 
 def build_openapi(settings: Settings) -> DingTalkOpenAPI | None:

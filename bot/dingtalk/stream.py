@@ -36,7 +36,7 @@ from dingtalk_stream import ChatbotMessage, Credential, DingTalkStreamClient
 from dingtalk_stream.card_callback import Card_Callback_Router_Topic
 from dingtalk_stream.version import VERSION_STRING
 
-from bot.dingtalk.handlers import CardCallbackHandler, RobotMessageHandler
+from bot.dingtalk.handlers import CARD_ACK_SECONDS, CardCallbackHandler, RobotMessageHandler
 from bot.dingtalk.notifier import build_openapi
 from bot.dingtalk.openapi import DEFAULT_ENDPOINT
 
@@ -218,12 +218,19 @@ class PmbotStreamClient(DingTalkStreamClient):  # type: ignore[misc]  # the SDK 
 class DingTalkBot:
     """The DingTalk adapter of one app: the stream client, its handlers and the router."""
 
-    def __init__(self, app: App, *, backoff: Backoff | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        *,
+        backoff: Backoff | None = None,
+        card_ack_seconds: float = CARD_ACK_SECONDS,
+    ) -> None:
         settings = app.settings
         if not settings.dingtalk_client_id or settings.dingtalk_client_secret is None:
             raise ValueError("DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET are needed")
         self.app = app
         self.backoff = backoff
+        self.card_ack_seconds = card_ack_seconds
         self.client: PmbotStreamClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
@@ -263,7 +270,8 @@ class DingTalkBot:
             ChatbotMessage.TOPIC, RobotMessageHandler(router, api, client.spawn)
         )
         client.register_callback_handler(
-            Card_Callback_Router_Topic, CardCallbackHandler(router, api, client.spawn)
+            Card_Callback_Router_Topic,
+            CardCallbackHandler(router, api, client.spawn, self.card_ack_seconds),
         )
         self.client = client
         self._loop = asyncio.get_running_loop()

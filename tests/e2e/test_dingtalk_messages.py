@@ -201,3 +201,17 @@ def test_natural_language_in_a_group_creates_a_task_for_the_person_mentioned(
             .where(TaskAssignee.task_id == task.id)
         ).all()
     assert ident.external_id == LISI
+
+
+@SQLITE_ONLY
+def test_a_session_webhook_error_in_the_body_is_noticed_and_the_openapi_used(
+    bot: DingTalkBot, gateway: FakeDingTalk
+) -> None:
+    # HTTP 200, but DingTalk says the session is gone
+    gateway.script(SESSION_PATH, {"errcode": 300001, "errmsg": "session 不存在"})
+    gateway.send_frame(gateway.robot_message("新建 写周报"))
+
+    gateway.wait_for(lambda: gateway.received("/v1.0/robot/groupMessages/send"))
+    assert len(gateway.received(SESSION_PATH)) == 1
+    [request] = gateway.received("/v1.0/robot/groupMessages/send")
+    assert "WEB-1" in json.loads(request.body["msgParam"])["text"]

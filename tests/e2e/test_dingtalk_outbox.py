@@ -7,6 +7,8 @@ core and delivered by `scheduler.sweep.Sweeper` through `build_dingtalk_notifier
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -15,13 +17,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.app import App
-from bot.dingtalk.notifier import build_dingtalk_notifier, out_track_id
+from bot.dingtalk.notifier import build_dingtalk_notifier, channel_webhooks, out_track_id
 from bot.dingtalk.stream import DingTalkBot
 from core.clock import FixedClock
 from core.models import Channel, Notification, Task
 from core.timeutil import zone
 from scheduler.sweep import Sweeper
-from tests.fakes.dingtalk_gateway import FakeDingTalk
+from tests.fakes.dingtalk_gateway import WEBHOOK_SECRET, FakeDingTalk
 from tests.fakes.dingtalk_harness import (
     GROUP,
     LISI,
@@ -196,3 +198,62 @@ def test_a_press_by_someone_without_permission_is_refused_on_the_card(
     assert card["btn0_action"] == "done WEB-1"  # the buttons stay
     with Session(app.engine) as session:
         assert session.exec(select(Task)).one().status != "done"
+
+
+@SQLITE_ONLY
+def test_a_group_with_a_custom_robot_gets_its_digest_through_the_signed_webhook(
+    bot: DingTalkBot, app: App, gateway: FakeDingTalk, clock: FixedClock
+) -> None:
+    with Session(app.engine) as session:
+        channel = session.exec(select(Channel).where(Channel.channel_id == GROUP)).one()
+        channel.webhook_url = gateway.webhook_url
+        channel.webhook_secret = WEBHOOK_SECRET
+        session.add(channel)
+        session.commit()
+    clock.set(_digest_time(app.engine))
+    notifier = build_dingtalk_notifier(
+        app.settings, clock=clock, webhook_for=channel_webhooks(app.engine)
+    )
+    Sweeper(app.engine, {"dingtalk": notifier}, clock).sweep()
+
+    [request] = gateway.received("/robot/send")  # the fake checked timestamp and sign
+    assert "每日简报" in request.body["markdown"]["text"]
+    assert gateway.received(GROUP_SEND) == []
+    [row] = _rows(app.engine, "digest")
+    assert row.status == "sent"
+
+
+def test_a_slow_press_is_acked_at_once_and_the_card_updated_afterwards(
+    gateway: FakeDingTalk, sqlite_engine: Engine, clock: FixedClock
+) -> None:
+    app = app_for(gateway, sqlite_engine, clock)
+    with running_bot(app, card_ack_seconds=0.3):
+        gateway.wait_connected()
+        say(gateway, "project new WEB 官网")
+        say(gateway, "member add WEB @李四 member", at_users=[LISI_AT])
+        say(gateway, "新建 WEB 写周报 @李四 截止 明天", at_users=[LISI_AT])
+        [reminder] = _rows(app.engine, "reminder")
+        clock.set(reminder.next_attempt_at)
+        _sweeper(app, clock, card_template_id=TEMPLATE).sweep()
+        track = out_track_id(reminder.dedupe_key)
+
+        # Another writer holds the database for a second, so the command is slow.
+        path = sqlite_engine.url.database
+        assert path is not None
+        blocker = sqlite3.connect(path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            sent = time.monotonic()
+            press = gateway.press(track, 0, user_id=LISI)
+            ack = gateway.wait_ack(press["headers"]["messageId"])
+            assert gateway.ack_times[press["headers"]["messageId"]] - sent < 0.9
+            assert json.loads(ack["data"])["response"] == {}  # nothing to update yet
+            time.sleep(0.7)
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+
+        [update] = gateway.wait_for(lambda: gateway.received("/v1.0/card/instances"))
+        assert update.method == "PUT"
+        assert update.body["outTrackId"] == track
+        assert gateway.cards[track]["btn0_action"] == "reopen WEB-1"

@@ -51,9 +51,11 @@ def app_for(gateway: FakeDingTalk, engine: Engine, clock: Clock | None = None) -
 
 
 @contextmanager
-def running_bot(app: App, *, backoff: Backoff | None = None) -> Iterator[DingTalkBot]:
+def running_bot(
+    app: App, *, backoff: Backoff | None = None, **options: float
+) -> Iterator[DingTalkBot]:
     """Run the adapter in a thread until the block ends; fail loudly if it does not stop."""
-    bot = DingTalkBot(app, backoff=backoff or Backoff(base=0.05, cap=0.5))
+    bot = DingTalkBot(app, backoff=backoff or Backoff(base=0.05, cap=0.5), **options)
     errors: list[BaseException] = []
 
     def run() -> None:
