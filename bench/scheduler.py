@@ -123,6 +123,9 @@ def _seed(engine: Engine, n_tasks: int) -> None:
         )
         params = {"n": n_tasks, "step": step, "payload": payload, "now": NOW, "created": created}
     with session_scope(engine) as session:
+        if sqlite:
+            # A big page cache keeps the unique-index inserts in memory while loading.
+            session.execute(sa.text("PRAGMA cache_size = -524288"))
         session.execute(sa.text(tasks), params)
         session.execute(sa.text(notes), params)
     if not sqlite:

@@ -269,15 +269,18 @@ def _queue(
     }
     for row in rows:
         found = existing.get(row["dedupe_key"])
+        past = new_after is not None and row["kind"] == REMINDER and row["due_at"] < new_after
         if found is None:
-            if new_after is not None and row["kind"] == REMINDER and row["due_at"] < new_after:
+            if past:
                 continue  # a reminder for a moment already past when it was set is only noise
             try:
                 with session.begin_nested():
                     session.add(Notification(**row))
             except IntegrityError:
                 continue  # another transaction queued the same key first: that one stands
-        elif found.status in (NotificationStatus.PENDING.value, NotificationStatus.CANCELLED.value):
+        elif found.status == NotificationStatus.PENDING.value or (
+            found.status == NotificationStatus.CANCELLED.value and not past
+        ):
             for name in ("payload", "due_at", "next_attempt_at", "platform", "tenant", "target"):
                 setattr(found, name, row[name])
             found.status = NotificationStatus.PENDING.value

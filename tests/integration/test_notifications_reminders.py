@@ -198,3 +198,14 @@ def test_operators_list_retry_and_cancel_only_as_admin(world: World) -> None:
         cancelled = notify.cancel_notification(ctx, rows[-1].dedupe_key)
         assert cancelled.status == "cancelled"
         assert notify.retry_notification(ctx, str(cancelled.id)).status == "pending"
+
+
+def test_reopening_after_the_due_brings_back_only_the_overdue_alert(world: World) -> None:
+    key = world.task("alice", "WEB", "写周报", assignees=("bob",), due_at=at(1, 15))
+    world.clock.set(at(1, 13))
+    with world.ctx("bob") as ctx:
+        tasks.complete_task(ctx, key)
+    world.clock.set(at(1, 17))
+    with world.ctx("bob") as ctx:
+        tasks.reopen_task(ctx, key)
+    assert [s.kind for s in world.sweep(at(1, 17)).sent] == ["overdue"]
