@@ -214,10 +214,12 @@ class RobotMessageHandler(CallbackHandler):  # type: ignore[misc]  # the SDK is 
                     "at": {"atUserIds": at_ids, "isAtAll": False},
                 },
             )
-            if result.delivery.outcome is not DeliveryOutcome.PERMANENT:
+            # Sent, or perhaps sent (a timeout): posting again could say it twice.
+            if result.delivery.outcome in (DeliveryOutcome.SENT, DeliveryOutcome.UNKNOWN):
                 return result
             log.warning("dingtalk_session_webhook_failed", error=result.delivery.error)
-        # The session webhook is gone (about 90 minutes after the message): use the OpenAPI.
+        # The session webhook is gone (about 90 minutes after the message) or failing: the
+        # OpenAPI reaches the same chat.
         if self.api is None:
             return result
         param = {"title": title, "text": text}

@@ -197,7 +197,6 @@ class PmbotStreamClient(DingTalkStreamClient):  # type: ignore[misc]  # the SDK 
                     finally:
                         closer.cancel()
                 log.info("dingtalk_disconnected", code=ws.close_code)
-                self.websocket = None
             except (
                 OSError,
                 requests.RequestException,
@@ -207,6 +206,11 @@ class PmbotStreamClient(DingTalkStreamClient):  # type: ignore[misc]  # the SDK 
                 TimeoutError,
             ) as exc:
                 log.warning("dingtalk_connection_failed", error=repr(exc))
+            except Exception:
+                # A bug must not end the adapter for good; it is logged, then we reconnect.
+                log.exception("dingtalk_connection_error")
+            finally:
+                self.websocket = None
             if self._stop.is_set():
                 break
             delay = self.backoff.next_delay()
