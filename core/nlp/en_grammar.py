@@ -95,6 +95,7 @@ class Atom:
     pod: str | None = None  # part of day
     eod: bool = False
     now: bool = False
+    now_time: bool = False  # "this time tomorrow": the clock time of now
     rec: Rec | None = None
     hol: tuple[str, ...] | None = None  # a named day ("christmas"), resolved with wmod/year
     adjective: bool = False  # "weekly report": a frequency word used before a noun
@@ -127,6 +128,8 @@ def _slots(a: Atom) -> frozenset[str]:
         names.append("pod")
     if a.now:
         names.append("now")
+    if a.now_time:
+        names.append("hm")
     if a.rec is not None:
         names.append("rec")
     return frozenset(names)
@@ -609,6 +612,11 @@ def _m_relday(s: Scanner, i: int) -> Atom | None:
         return Atom(i, i + 2, rel=-1, pod="night")
     if w in ("right", "just") and s.tok(i + 1) == "now":
         return Atom(i, i + 2, now=True)
+    if w in ("this", "same", "the") and s.tok(i + 1) in ("time", "same"):
+        k = i + 1 if w != "the" else i + 2
+        if s.tok(k) == "time" and (w != "the" or s.tok(i + 1) == "same"):
+            # "this time tomorrow", "same time next week"; alone it is prose ("this time we...")
+            return Atom(i, k + 1, now_time=True, weak=True)
     if w == "later" and s.tok(i + 1) in ("today", "tonight"):
         return Atom(i, i + 2, rel=0, pod="tonight" if s.tok(i + 1) == "tonight" else None)
     if w == "first" and s.tok(i + 1) == "thing":
@@ -821,6 +829,8 @@ def _m_time_num(s: Scanner, i: int) -> Atom | None:
         return _mk_time(i, k2, v, 0, 0, mer2, False, False)
     if t == "ish" and s.glued(i):
         return _mk_time(i, j + 1, v, 0, 0, None, False, False)
+    if t == "-" and s.tok(j + 1) == "ish" and s.glued(i) and s.glued(j):
+        return _mk_time(i, j + 2, v, 0, 0, None, False, False)  # "5-ish"
     if t == "noon" and v == 12:
         return Atom(i, j + 1, pod="noon")
     if t in ("sharp",):
@@ -1832,7 +1842,7 @@ def _build_dispatch() -> dict[str, tuple[Callable[[Scanner, int], Atom | None], 
     add(["next"], _m_relday, _m_weekday, _m_period)
     add(["this"], _m_relday, _m_weekday, _m_period)
     add(["last"], _m_relday, _m_weekday, _m_period)
-    add(["day", "later", "first"], _m_relday)
+    add(["day", "later", "first", "same"], _m_relday)
     add(["eod", "cob", "eob", "close", "end"], _m_eod)
     add(["end", "beginning", "start", "middle", "mid", "early", "late", "eow", "eom", "eoq",
          "eoy", "q", "midweek", "later", "current", "weekend", "coming", "following",

@@ -170,8 +170,7 @@ def _compatible(cluster: list[Atom], slots: set[str], a: Atom) -> bool:
 
 
 def _has_subday(a: Atom) -> bool:
-    return bool(a.offset) and any(k in a.offset for k in ("hours", "minutes", "seconds")) \
-        if a.offset else False
+    return a.offset is not None and any(k in a.offset for k in ("hours", "minutes", "seconds"))
 
 
 def _gap_ok(sc: Scanner, i: int, j: int) -> bool:
@@ -329,6 +328,12 @@ def _rescued(sc: Scanner, k0: int, ti: int) -> bool:
 def _resolve_point(cl: list[Atom], now: datetime, today: date,
                    calendar: WorkCalendar) -> tuple[date | datetime, Grain, bool] | None:
     tinfo = _time_of(cl)
+    if any(a.now_time for a in cl):
+        tinfo = (now.hour, now.minute, 0, "minute")
+        per = next((a.period for a in cl if a.period is not None), None)
+        if per is not None and per[0] == "week" and len(cl) == 2:
+            # "same time next week": a week from now, not that week's Friday
+            return now + timedelta(weeks=per[1]), "minute", False
     d = _date_of(cl, now, today, calendar)
     if d is _INVALID:
         return None

@@ -197,6 +197,9 @@ def test_date_expressions_resolve_to_dates(text: str, expected: date) -> None:
         ("Fri, Dec 18, 2026 07:00 PM", "2026-12-18 19:00"),
         ("tomorrow 2-3pm", "2026-11-25 14:00"),  # a range starts at its first hour
         ("11-1pm", "2026-11-24 11:00"),
+        ("this time tomorrow", "2026-11-25 10:00"),
+        ("same time next week", "2026-12-01 10:00"),
+        ("5-ish tomorrow", "2026-11-25 17:00"),
         ("at 7:30 PM on Fri, Dec 18", "2026-12-18 19:30"),
     ],
 )
@@ -406,6 +409,7 @@ def test_values_carry_the_zone_of_now() -> None:
         "stay on Python 3.11.",
         "a second connection kicks the first (see PR 380)",
         "at 5 locations",
+        "this time let's do it properly",
     ],
 )
 def test_no_dates_in_plain_task_text(text: str) -> None:
