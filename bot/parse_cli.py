@@ -270,23 +270,29 @@ class _StderrProxy:
 
 @contextmanager
 def _log_to_stderr(settings: Settings) -> Iterator[None]:
-    """Send log lines to stderr while parsing, unless the application configured logging.
+    """Keep log lines off stdout (it carries the JSON) while the command runs, then restore.
 
-    Our configuration is undone afterwards, so `run` leaves no global trace.
+    An application that configured structlog keeps its processors and level; only where the
+    lines go changes. Without a configuration, `PMBOT_LOG_LEVEL` filters them.
     """
-    if structlog.is_configured():
-        yield
-        return
-    level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
+    was_configured = structlog.is_configured()
+    previous = structlog.get_config()
     stderr: TextIO = _StderrProxy()  # type: ignore[assignment]  # write/flush is all it needs
-    structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=stderr),
-    )
+    if was_configured:
+        structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=stderr))
+    else:
+        level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
+        structlog.configure(
+            wrapper_class=structlog.make_filtering_bound_logger(level),
+            logger_factory=structlog.PrintLoggerFactory(file=stderr),
+        )
     try:
         yield
     finally:
-        structlog.reset_defaults()
+        if was_configured:
+            structlog.configure(**previous)
+        else:
+            structlog.reset_defaults()
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import structlog
 
 from bot.parse_cli import main
 from core.nlp import parse_message
@@ -278,6 +279,24 @@ def test_failing_model_leaves_the_rules_answer_and_stdout_pure_json(
     assert code == 0
     assert json.loads(out) == rules(UNSURE)
     assert len(llm.requests) == 1
+
+
+def test_logs_stay_off_stdout_even_when_the_app_logs_there(
+    capsys: pytest.CaptureFixture[str], llm: FakeOpenAIServer
+) -> None:
+    previous = structlog.get_config()
+    app_factory = structlog.PrintLoggerFactory()  # stdout, as structlog does by default
+    structlog.configure(logger_factory=app_factory)
+    try:
+        llm.fail(500)
+        code, out, err = run_cli(capsys, "--now", NOW, "--tz", "Asia/Shanghai", UNSURE)
+        assert structlog.get_config()["logger_factory"] is app_factory  # the app's, restored
+    finally:
+        structlog.configure(**previous)
+        structlog.reset_defaults()
+    assert code == 0
+    assert json.loads(out) == rules(UNSURE)
+    assert "llm_failed" in err
 
 
 # -- as a program ----------------------------------------------------------------------------
