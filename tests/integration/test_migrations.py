@@ -68,3 +68,33 @@ def test_downgrading_to_nothing_and_back_gives_the_same_schema(module_engine: En
     assert left == set()
     upgrade(module_engine)
     assert _differences(module_engine) == []
+
+
+def test_subtask_lookup_stays_an_index_search_once_sqlite_has_statistics(
+    sqlite_engine: Engine,
+) -> None:
+    # A team that never makes subtasks: with a full index on parent_id (one big NULL group),
+    # ANALYZE taught SQLite to scan the whole table for every subtask lookup.
+    with sqlite_engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO project (id, key, name, description, timezone, calendar, spent, archived,"
+            " next_task_number, escalate_after_workdays, created_at)"
+            " VALUES (1, 'WEB', 'Web', '', 'UTC', 'CN', 0, 0, 0, 1, '2026-11-25 12:00:00')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO task (id, project_id, number, key, title, description, status, priority,"
+            " parent_id, logged_minutes, percent_done, is_milestone, created_at, updated_at,"
+            " version) VALUES "
+            + ", ".join(
+                f"({i}, 1, {i}, 'WEB-{i}', 't', '', 'todo', 3, NULL,"
+                " 0, 0, 0, '2026-11-25 12:00:00', '2026-11-25 12:00:00', 1)"
+                for i in range(1, 3001)
+            )
+        )
+        conn.exec_driver_sql("ANALYZE")
+    with sqlite_engine.connect() as conn:
+        plan = conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT parent_id, key FROM task"
+            " WHERE parent_id IN (1) AND deleted_at IS NULL ORDER BY number"
+        ).all()
+    assert any("USING INDEX ix_task_parent_id" in row[-1] for row in plan), plan
