@@ -977,6 +977,14 @@ _START_BEFORE: Final = re.compile(r"(?:从|自从|自)\s*$")
 _START_AFTER: Final = re.compile(r"\s*(?:开始|起(?![草床飞身来诉码]))")
 
 
+def _resolve(handler: _Handler, m: re.Match[str], ctx: _Ctx) -> _Result:
+    try:
+        return handler(m, ctx)
+    except (ValueError, OverflowError):
+        # Arithmetic past year 9999 or before year 1 (`99999年后`) names no date.
+        return None
+
+
 def _has_any(text: str, chars: str) -> bool:
     return any(ch in text for ch in chars)
 
@@ -987,14 +995,14 @@ def _collect(text: str, ctx: _Ctx) -> list[_Hit]:
         if not _has_any(text, need):
             continue
         for m in pattern.finditer(text):
-            result = handler(m, ctx)
+            result = _resolve(handler, m, ctx)
             if result is not None:
                 hits.append(_Hit(m.start(), m.end(), result[0], result[1]))
     for need, pattern, handler in _DATE_RULES:
         if not _has_any(text, need):
             continue
         for m in pattern.finditer(text):
-            result = handler(m, ctx)
+            result = _resolve(handler, m, ctx)
             # A match that looks like a date but names none (2月30日) still claims its text, so
             # a shorter reading inside it (30日) cannot win.
             hits.append(_Hit(m.start(), m.end(), result[0] if result else None,
@@ -1040,7 +1048,10 @@ def _combine(text: str, hits: list[_Hit], ctx: _Ctx) -> list[_Hit]:
     for hit in hits:
         if out and _JOIN_GAP.fullmatch(text, out[-1].end, hit.start):
             prev = out[-1]
-            joined = _join(prev, hit, ctx)
+            try:
+                joined = _join(prev, hit, ctx)
+            except (ValueError, OverflowError):
+                joined = None
             if joined is not None:
                 out[-1] = joined
                 continue
@@ -1048,7 +1059,10 @@ def _combine(text: str, hits: list[_Hit], ctx: _Ctx) -> list[_Hit]:
             anchor = out[-1].value
             if isinstance(anchor, date):
                 anchor_day = anchor.date() if isinstance(anchor, datetime) else anchor
-                refitted = hit.refit(period_start(anchor_day, out[-1].grain))
+                try:
+                    refitted = hit.refit(period_start(anchor_day, out[-1].grain))
+                except (ValueError, OverflowError):
+                    refitted = None
                 if refitted is not None:
                     hit = replace(hit, value=refitted)
         out.append(hit)
@@ -1104,7 +1118,10 @@ def find_times_zh(text: str, now: datetime, calendar: WorkCalendar,
     hits = _combine(text, _select(_collect(text, ctx)), ctx)
     spans: list[TimeSpan] = []
     for hit in hits:
-        span = _to_span(text, hit, ctx)
+        try:
+            span = _to_span(text, hit, ctx)
+        except (ValueError, OverflowError):
+            continue  # a date at the edge of the calendar (year 9999) has no next occurrence
         if span is not None:
             spans.append(span)
     return spans

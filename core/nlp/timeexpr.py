@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Final
@@ -149,8 +150,12 @@ def find_times(text: str, now: datetime, calendar: WorkCalendar, workday_end: ti
     """Find every date/time expression in `text` and decide what is due, what starts, what repeats."""
     zh = find_times_zh(text, now, calendar, workday_end)
     en = find_times_en(text, now, calendar) if _has_latin_or_digit(text) else []
-    spans = join_times(text, merge_spans(zh, en, prefer_zh), now)
-    spans = mark_ranges(text, [s for s in spans if s.value is not None])
+    spans = merge_spans(zh, en, prefer_zh)
+    try:
+        spans = mark_ranges(text, [s for s in join_times(text, spans, now) if s.value is not None])
+    except (ValueError, OverflowError):
+        # Joining or shifting dates at the edge of the calendar (year 9999): keep them apart.
+        spans = [s for s in spans if s.value is not None]
     spans = [absorb_connectors(text, s) for s in spans]
     due: date | datetime | None = None
     start: date | datetime | None = None
@@ -166,7 +171,9 @@ def find_times(text: str, now: datetime, calendar: WorkCalendar, workday_end: ti
     if recurrence is not None and start is not None and due is not None \
             and _day(due) < _day(start):
         # A series that starts later (`从明天起每天…`) first falls due on or after its start.
-        due = _first_on_or_after(recurrence, due, start, now) or due
+        # Past year 9999 there is no later occurrence: keep the first one found.
+        with suppress(ValueError, OverflowError):
+            due = _first_on_or_after(recurrence, due, start, now) or due
     return TimeResult(due, start, recurrence, spans)
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.nlp import parse_message
+from core.nlp.parser import parse
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=SH)
@@ -124,3 +125,20 @@ def test_huge_input_returns_quickly(text: str) -> None:
     assert result.intent in {"create", "unknown", "query"}
     # The contract asks for well under 100 ms; leave headroom for a loaded CI machine.
     assert elapsed < 0.1
+
+
+@pytest.mark.parametrize(
+    ("text", "now"),
+    [
+        ("99年99999年后１.５小时后", datetime(2099, 12, 31, 23, 59, tzinfo=ZoneInfo("UTC"))),
+        ("廿三号 腊月三十 每周日 本周 9999-12-31 起", NOW),
+        ("9999-12-31 每天 下午3点", NOW),
+        ("1000000天后 3 days ago 0000-01-01", NOW),
+        ("3-7-27 到 9999年12月31日", NOW),
+    ],
+)
+def test_dates_at_the_edge_of_the_calendar_do_not_crash_the_grammar(text: str,
+                                                                    now: datetime) -> None:
+    # The grammar itself, not the never-raise wrapper: an exception here would be a bug.
+    result = parse(text, now)
+    assert result.source == "rules"
