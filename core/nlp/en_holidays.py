@@ -73,6 +73,7 @@ HOLIDAYS: Final[dict[tuple[str, ...], Callable[[int], date]]] = {
     ("columbus", "day"): _nth_weekday(10, 0, 2),
     ("veterans", "day"): _fixed(11, 11), ("veteran", "s", "day"): _fixed(11, 11),
     ("juneteenth",): _fixed(6, 19),
+    ("yuandan",): _fixed(1, 1),
     ("may", "day"): _fixed(5, 1),
     ("international", "workers", "day"): _fixed(5, 1),
     ("international", "worker", "s", "day"): _fixed(5, 1),
