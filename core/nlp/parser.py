@@ -413,8 +413,8 @@ def _format(value: date | datetime | None, tz: tzinfo) -> str | None:
     return value.isoformat()
 
 
-def _decide_intent(norm: str, task_ref: str | None, shift: Shift | None,
-                   has_due: bool) -> tuple[Intent, float]:
+def _decide_intent(norm: str, task_ref: str | None, shift: Shift | None, has_due: bool,
+                   has_people: bool, rest: str) -> tuple[Intent, float]:
     stripped = norm.strip()
     if task_ref is not None:
         if shift is not None or (_POSTPONE.search(norm) and has_due):
@@ -423,6 +423,12 @@ def _decide_intent(norm: str, task_ref: str | None, shift: Shift | None,
             return "reassign", 0.9
         if _COMPLETE.search(norm) or _COMPLETE_VERB.search(norm):
             return "complete", 0.9
+        if not _WORDY.search(rest):
+            # Only a key and a person (`WEB-12 @王芳`) or a key and a date (`WEB-12 周五`).
+            if has_people:
+                return "reassign", 0.7
+            if has_due:
+                return "postpone", 0.7
     if shift is not None:
         return "postpone", 0.7
     if _QUERY_LEAD.search(stripped) or _QUERY_ANY.search(stripped):
@@ -466,7 +472,8 @@ def parse(text: str, now: datetime, tz: tzinfo | None = None,
     # After the dates are gone, a trailing `high`/`low` is visibly a marker, not a word.
     priority = _priority(work)
 
-    intent, confidence = _decide_intent(norm, ref, shift, times.due is not None)
+    intent, confidence = _decide_intent(norm, ref, shift, times.due is not None,
+                                        bool(assignees), work.text())
     if intent == "create" and ref_span is not None:
         # A create message may mention an issue key as part of its title: give it back.
         work.give_back(*ref_span)
