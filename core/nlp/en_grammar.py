@@ -19,7 +19,6 @@ from core.nlp.en_holidays import HOLIDAY_FIRST_WORDS, HOLIDAYS, MAX_HOLIDAY_TOKE
 from core.nlp.en_lex import (
     GLUE_PUNCT,
     GLUE_WORDS,
-    GLUED_UNITS,
     MONTHS,
     ORDINAL_SUFFIXES,
     ORDINAL_TENS,
@@ -533,21 +532,12 @@ class Scanner:
         u = self.tok(j)
         if u in WORKDAY_ADJ and self.tok(j + 1) in ("day", "days"):
             return j + 2, "workdays", amount
-        if u in UNITS:
-            if u in ("y", "m", "w", "d", "h", "s", "mo") or (
-                    j > 0 and self.st[j] == self.en[j - 1] and self.isnum[j - 1]):
-                # letter units glued to digits only ("2h"); and glued units must be short ones
-                if not (j > 0 and self.st[j] == self.en[j - 1]):
-                    if u in ("y", "m", "w", "d", "h", "s", "mo"):
-                        return None
-                elif u not in GLUED_UNITS and u not in ("hours", "hour", "days", "day",
-                                                          "weeks", "week", "minutes",
-                                                          "minute", "months", "month",
-                                                          "years", "year", "seconds"):
-                    return None
-            fieldname, mult = UNITS[u]
-            return j + 1, fieldname, amount * mult
-        return None
+        if u not in UNITS:
+            return None
+        if len(u) == 1 and not (j > 0 and self.st[j] == self.en[j - 1]):
+            return None  # a lone letter is a unit only glued to its number: "2h", "3d"
+        fieldname, mult = UNITS[u]
+        return j + 1, fieldname, amount * mult
 
     # ----------------------------------------------------------------- scanning
     def scan(self) -> list[Atom]:

@@ -83,9 +83,6 @@ UNITS: Final[dict[str, tuple[str, int]]] = {
 }  # fmt: skip
 # "working day(s)", "business day(s)": adjective before "day(s)".
 WORKDAY_ADJ: Final = frozenset({"working", "business", "work", "workday", "biz"})
-# Units written glued to the number ("2h", "3d") are only these, to keep "5k" or "3x" out.
-GLUED_UNITS: Final = frozenset({"y", "yr", "yrs", "mo", "w", "wk", "wks", "d", "h", "hr", "hrs",
-                                "m", "min", "mins", "s", "sec", "secs"})
 
 # Parts of the day → default hour, and whether an hour said with it is after noon.
 PARTS_OF_DAY: Final[dict[str, tuple[int, int, bool | None]]] = {
