@@ -168,7 +168,7 @@ _GREETING: Final = re.compile(
 )
 
 _WRAPPER: Final = re.compile(
-    r"\s*(?:todo|to-do|task|reminder|待办|任务|备忘)\s*[:：]\s*"
+    r"\s*(?:todo|to-do|task|reminder|待办|任务|备忘)\s*[:：\-—]\s*"
     r"|\s*(?:remind\s+(?:me|us|everyone|him|her|them)?\s*(?:to\s+)?|remind(?=\s*$))"
     r"|\s*(?:please|pls|plz|kindly|can\s+you|could\s+you|would\s+you|can\s+someone)(?![A-Za-z])\s*"
     r"|\s*(?:请你|请您|请|麻烦你|麻烦您|麻烦|帮忙|帮我记一下|帮我记下|记一下|帮我|提醒一下|提醒我|提醒大家|提醒|记得|别忘了|记住)\s*"
@@ -182,6 +182,7 @@ _TRIM: Final = " \t\r\n,.;:!?，。；：！？、~～-—…|"
 _DATEISH: Final = re.compile(
     r"[\d一二三四五六七八九十]+\s*(?:月|号|点钟?|时|am|pm)|[周星礼][期拜]?[一二三四五六日天]|明天|后天|下周|上周"
     r"|(?:之前|以前)$|(?<![A-Za-z])(?:tomorrow|tonight|yesterday|next\s+\w+|o'?clock|noon|midnight"
+    r"|at\s+\d{1,2}(?::\d\d)?"
     r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:by|before|until|till|due)\s+(?:the\s+)?"
     r"(?:\d|next|this|end|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))(?![A-Za-z])",
     _I,
@@ -463,7 +464,8 @@ def parse(text: str, now: datetime, tz: tzinfo | None = None,
     tags = _tags(work)
     ref, ref_span = _task_ref(work)
     if ref_span is not None:
-        work.take(*ref_span)
+        # Hidden, not removed, until the intent says whether the key is the subject or a word.
+        work.mask(*ref_span)
     estimate = _estimate(work)
     shift = _shift(work)
     times = find_times(work.text(), local_now, calendar, workday_end, prefer_zh=lang == "zh")
@@ -474,10 +476,13 @@ def parse(text: str, now: datetime, tz: tzinfo | None = None,
 
     intent, confidence = _decide_intent(norm, ref, shift, times.due is not None,
                                         bool(assignees), work.text())
-    if intent == "create" and ref_span is not None:
-        # A create message may mention an issue key as part of its title: give it back.
-        work.give_back(*ref_span)
-        ref = None
+    if ref_span is not None:
+        if intent == "create":
+            # A create message may mention an issue key as part of its title: give it back.
+            work.give_back(*ref_span)
+            ref = None
+        else:
+            work.take(*ref_span)
     if (intent in {"complete", "reassign", "postpone"} and ref is not None) or intent == "query":
         title = ""
     else:

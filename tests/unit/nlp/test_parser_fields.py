@@ -165,6 +165,8 @@ def test_shifts(text: str, amount: int, unit: str) -> None:
         ("<!here> please review the deck by Friday", "review the deck"),
         ("<#C123|general> post the notes tomorrow @bob", "post the notes"),
         ("@张三 @李四：明天交报告", "交报告"),
+        ("TODO - clean up the backlog", "clean up the backlog"),
+        ("@dan can you take a look at WEB-33 tomorrow", "take a look at WEB-33"),
     ],
 )
 def test_titles_are_what_is_left(text: str, title: str) -> None:
