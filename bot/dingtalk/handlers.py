@@ -151,10 +151,6 @@ def _without_mentions(reply: Reply) -> Reply:
     return replace(reply, mentions=[])
 
 
-def _lang(reply: Reply) -> render.Lang:
-    return "en" if reply.text.isascii() else "zh"
-
-
 class RobotMessageHandler(CallbackHandler):  # type: ignore[misc]  # the SDK is untyped
     """`/v1.0/im/bot/messages/get`: ack at once, then run the router and answer in the chat."""
 
@@ -198,7 +194,7 @@ class RobotMessageHandler(CallbackHandler):  # type: ignore[misc]  # the SDK is 
     def _post_reply(self, data: dict[str, Any], inbound: Inbound, reply: Reply) -> ApiResult:
         mentions = [] if inbound.is_direct else [inbound.user_id, *_mentioned(inbound, reply)]
         title, text = render.to_markdown(
-            _without_mentions(reply), lang=_lang(reply), mentions=mentions
+            _without_mentions(reply), lang=render.guess_lang(reply), mentions=mentions
         )
         webhook = str(data.get("sessionWebhook") or "")
         expires_ms = int(data.get("sessionWebhookExpiredTime") or 0)
@@ -262,13 +258,13 @@ class CardCallbackHandler(CallbackHandler):  # type: ignore[misc]  # the SDK is 
             return AckMessage.STATUS_OK, {}  # the same press delivered twice
         return AckMessage.STATUS_OK, {
             "cardUpdateOptions": {"updateCardDataByKey": True, "updatePrivateDataByKey": True},
-            "cardData": {"cardParamMap": render.card_update(reply, lang=_lang(reply))},
+            "cardData": {"cardParamMap": render.card_update(reply, lang=render.guess_lang(reply))},
         }
 
     async def _update_later(self, track_id: str, work: asyncio.Future[Reply | None]) -> None:
         reply = await work
         if reply is None or self.api is None:
             return
-        params = render.card_update(reply, lang=_lang(reply))
+        params = render.card_update(reply, lang=render.guess_lang(reply))
         result = await asyncio.to_thread(self.api.update_card, track_id, params)
         log.info("dingtalk_card_updated", outcome=result.delivery.outcome.value)

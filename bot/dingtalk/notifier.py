@@ -157,12 +157,11 @@ class DingTalkNotifier:
         )
         return delivery
 
-    def _lang(self, message: Outgoing) -> render.Lang:
-        return "en" if message.reply.text.isascii() else "zh"
-
     def _send_markdown(self, api: DingTalkOpenAPI, message: Outgoing) -> ApiResult:
         mentions = message.reply.mentions if message.target_type == "channel" else []
-        title, text = render.to_markdown(message.reply, lang=self._lang(message), mentions=mentions)
+        title, text = render.to_markdown(
+            message.reply, lang=render.guess_lang(message.reply), mentions=mentions
+        )
         param = {"title": title, "text": text}
         if message.target_type == "user":
             return api.send_users([message.target], "sampleMarkdown", param)
@@ -172,7 +171,7 @@ class DingTalkNotifier:
         return api.deliver_card(
             template_id=template,
             out_track_id=out_track_id(message.dedupe_key),
-            params=render.to_card_params(message.reply, lang=self._lang(message)),
+            params=render.to_card_params(message.reply, lang=render.guess_lang(message.reply)),
             target=message.target,
             target_type=message.target_type,
             at_user_ids=list(message.reply.mentions),
@@ -181,7 +180,7 @@ class DingTalkNotifier:
     def _send_webhook(self, webhook: tuple[str, str | None], message: Outgoing) -> ApiResult:
         url, secret = webhook
         title, text = render.to_markdown(
-            message.reply, lang=self._lang(message), mentions=message.reply.mentions
+            message.reply, lang=render.guess_lang(message.reply), mentions=message.reply.mentions
         )
         body: dict[str, Any] = {
             "msgtype": "markdown",

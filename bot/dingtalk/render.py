@@ -14,15 +14,19 @@ these string variables: `title`, `markdown`, `notice`, and for each button slot 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
 
+from bot.i18n import Lang
 from core.messages import Reply
 
-Lang = Literal["zh", "en"]
 MAX_BUTTONS = 4
 TITLE_CHARS = 24
 # groupMessages/send takes a msgParam of at most 15 000 bytes; leave room for the JSON around it.
 MAX_MARKDOWN_BYTES = 12_000
+
+
+def guess_lang(reply: Reply) -> Lang:
+    """The reader's language as the reply shows it (the core already wrote it for them)."""
+    return "en" if reply.text.isascii() else "zh"
 
 
 def _title(reply: Reply, lang: Lang) -> str:
