@@ -205,14 +205,17 @@ class _Work:
 
     @classmethod
     def of(cls, norm: str) -> _Work:
+        """Start with nothing consumed."""
         return cls(norm, list(norm), bytearray(len(norm)), norm)
 
     def text(self) -> str:
+        """The working copy: consumed parts are spaces, hidden parts a private-use mark."""
         if self._text is None:
             self._text = "".join(self.chars)
         return self._text
 
     def take(self, start: int, end: int) -> None:
+        """Consume a stretch: later patterns cannot see it and the title leaves it out."""
         if end > start:
             self.taken[start:end] = b"\x01" * (end - start)
             self.chars[start:end] = [" "] * (end - start)
@@ -224,6 +227,7 @@ class _Work:
         self._text = None
 
     def give_back(self, start: int, end: int) -> None:
+        """Undo `take`/`mask` on a stretch."""
         self.taken[start:end] = bytes(end - start)
         self.chars[start:end] = list(self.norm[start:end])
         self._text = None

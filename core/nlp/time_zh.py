@@ -120,6 +120,7 @@ class _Hit:
 
     @property
     def size(self) -> int:
+        """Length of the matched text; longer readings win."""
         return self.end - self.start
 
 
