@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
 from core.nlp.llm import LLMError
@@ -41,6 +43,7 @@ class OpenAICompleter:
         # Local servers (Ollama, vLLM) take any key; the client insists on one.
         self._api_key = api_key or "unused"
         self._client: OpenAI | None = None
+        self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self.structured_outputs = True  # becomes False once the server rejects json_schema
 
@@ -58,7 +61,23 @@ class OpenAICompleter:
             return self._client
 
     def complete(self, system: str, user: str, schema: dict[str, Any], timeout: float) -> str:
-        """Send one system + user turn and return the model's JSON text; `LLMError` on failure."""
+        """Send one system + user turn and return the model's JSON text; `LLMError` on failure.
+
+        `timeout` is a wall-clock budget for the whole call: the HTTP client's own timeouts
+        apply per connect or read, so a server trickling its answer could outlast them.
+        """
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="pmbot-llm")
+            pool = self._pool
+        future = pool.submit(self._complete, system, user, schema, timeout)
+        try:
+            return future.result(timeout=timeout)
+        except FutureTimeout as exc:
+            future.cancel()
+            raise LLMError(f"LLM gave no answer within {timeout:g} s") from exc
+
+    def _complete(self, system: str, user: str, schema: dict[str, Any], timeout: float) -> str:
         import openai
 
         deadline = time.monotonic() + timeout
@@ -113,6 +132,9 @@ class OpenAICompleter:
     def close(self) -> None:
         """Close the HTTP client, if one was created."""
         with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
             if self._client is not None:
                 self._client.close()
                 self._client = None

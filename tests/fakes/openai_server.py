@@ -35,6 +35,7 @@ class Step:
     headers: dict[str, str] = field(default_factory=dict)
     message: str = "scripted error"
     finish_reason: str = "stop"
+    trickle: float = 0.0  # seconds between 16-byte chunks of the body
 
 
 class FakeOpenAIServer:
@@ -55,11 +56,19 @@ class FakeOpenAIServer:
     # -- scripting -------------------------------------------------------------------------
 
     def answer(
-        self, content: dict[str, Any] | str, *, delay: float = 0.0, finish_reason: str = "stop"
+        self,
+        content: dict[str, Any] | str,
+        *,
+        delay: float = 0.0,
+        finish_reason: str = "stop",
+        trickle: float = 0.0,
     ) -> None:
-        """Queue a successful completion whose message content is `content` (dicts become JSON)."""
+        """Queue a successful completion whose message content is `content` (dicts become JSON).
+
+        `trickle` sends the body slowly, a chunk at a time, so no single read times out.
+        """
         text = content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
-        self._push(Step(content=text, delay=delay, finish_reason=finish_reason))
+        self._push(Step(content=text, delay=delay, finish_reason=finish_reason, trickle=trickle))
 
     def fail(
         self, status: int, *, headers: dict[str, str] | None = None, message: str = "scripted"
@@ -175,10 +184,15 @@ def _make_handler(fake: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 }
                 self._send(step.status, error, step.headers)
             else:
-                self._send(200, _completion(body, step), step.headers)
+                self._send(200, _completion(body, step), step.headers, trickle=step.trickle)
 
         def _send(
-            self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+            self,
+            status: int,
+            payload: dict[str, Any],
+            headers: dict[str, str] | None = None,
+            *,
+            trickle: float = 0.0,
         ) -> None:
             data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
             try:
@@ -188,7 +202,15 @@ def _make_handler(fake: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(data)
+                if not trickle:
+                    self.wfile.write(data)
+                    return
+                for start in range(0, len(data), 16):
+                    if fake._closing.is_set():
+                        return
+                    self.wfile.write(data[start : start + 16])
+                    self.wfile.flush()
+                    fake.wait(trickle)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (timeout); nothing to answer
 

@@ -326,6 +326,16 @@ def test_http_timeout_falls_back_to_rules_within_the_budget(
     assert time.monotonic() - started < 2.0
 
 
+def test_a_trickling_answer_cannot_outlast_the_time_budget(
+    server: FakeOpenAIServer, completer: OpenAICompleter
+) -> None:
+    # Each chunk arrives well inside the HTTP read timeout; only a wall-clock budget stops it.
+    server.answer(GOOD_ANSWER, trickle=0.1)
+    started = time.monotonic()
+    assert run(TEXT, RULES, completer, timeout=0.5) == RULES
+    assert time.monotonic() - started < 1.5
+
+
 def test_http_429_falls_back_to_rules_without_waiting_or_retrying(
     server: FakeOpenAIServer, completer: OpenAICompleter
 ) -> None:
