@@ -141,6 +141,7 @@ _WMODS: Final = {"this": "this", "next": "next", "last": "last", "previous": "la
 _PERIOD_UNITS: Final = {"week": "week", "wk": "week", "month": "month", "quarter": "quarter",
                         "qtr": "quarter", "year": "year", "weekend": "weekend", "yr": "year"}
 _PERIOD_SHIFT: Final = {"this": 0, "current": 0, "next": 1, "following": 1, "coming": 1,
+                        "upcoming": 1,
                         "last": -1, "previous": -1, "prev": -1, "past": -1}
 _EDGE_WORDS: Final = {"end": "end", "beginning": "start", "start": "start", "middle": "mid",
                       "mid": "mid", "early": "start", "late": "end", "close": "end"}
@@ -1459,6 +1460,9 @@ def _m_period(s: Scanner, i: int) -> Atom | None:
             return a
         w = s.tok(j)
     shift = 0
+    if w == "this" and s.tok(j + 1) in ("coming", "upcoming"):
+        j += 1
+        w = s.tok(j)
     if w == "later" and s.tok(j + 1) == "this":
         j += 1
         w = s.tok(j)
@@ -1477,9 +1481,8 @@ def _m_period(s: Scanner, i: int) -> Atom | None:
     u = s.tok(j)
     if u == "weekend" or (u == "week" and s.tok(j + 1) == "-" and s.tok(j + 2) == "end"):
         k = j + 1 if u == "weekend" else j + 3
-        if shift == 0 and not has_edge and s.tok(i) not in ("this", "the", "current"):
-            # bare "weekend" is fine; "weekends" handled by recurrence
-            pass
+        if s.tok(j - 1) in ("coming", "upcoming"):
+            shift = 0  # "the coming weekend" is the next one to come
         return Atom(i, k, period=("weekend", shift, "start"))
     if u not in _PERIOD_UNITS:
         return None
@@ -1835,7 +1838,7 @@ def _build_dispatch() -> dict[str, tuple[Callable[[Scanner, int], Atom | None], 
     add(["day", "later", "first", "same"], _m_relday)
     add(["eod", "cob", "eob", "close", "end"], _m_eod)
     add(["end", "beginning", "start", "middle", "mid", "early", "late", "eow", "eom", "eoq",
-         "eoy", "q", "midweek", "later", "current", "weekend", "coming", "following",
+         "eoy", "q", "midweek", "later", "current", "weekend", "coming", "upcoming", "following",
          "previous", "prev", "past"], _m_period)
     add(["early", "late", "mid"], _m_pod)
     add([*list(PARTS_OF_DAY), "in", "at", "around", "about"], _m_pod)
