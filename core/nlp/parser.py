@@ -150,6 +150,12 @@ _QUERY_ANY: Final = re.compile(
     r"哪些|多少|几个任务|几项|有没有.{0,20}任务|什么(?:任务|安排|事|待办)|[要该]做什么|做啥|干啥|进度如何|进展如何|怎么样了"
 )
 _QUESTION_END: Final = re.compile(r"(?:[?？]|吗|呢)\s*$")
+# A question (`WEB-12 谁负责？`, `is API-3 done?`) asks; it does not change the task.
+_QUESTION_WORD: Final = re.compile(
+    r"谁|什么|哪|多少|几[个点号天]|怎么|如何|是否|有没有|吗\s*[?？]?\s*$|(?<![A-Za-z])(?:who|what|when|where|which|how"
+    r"|is|are|did|does|do|has|have)(?![A-Za-z])",
+    _I,
+)
 # A bare question is a query only when it is about work items.
 _QUERY_TOPIC: Final = re.compile(
     r"任务|待办|事项|工作|事情|截止|到期|逾期|过期|进度|进展|安排|计划|(?<![A-Za-z])(?:tasks?|todos?|due"
@@ -171,7 +177,7 @@ _WRAPPER: Final = re.compile(
     r"\s*(?:todo|to-do|task|reminder|待办|任务|备忘)\s*[:：\-—]\s*"
     r"|\s*(?:remind\s+(?:me|us|everyone|him|her|them)?\s*(?:to\s+)?|remind(?=\s*$))"
     r"|\s*(?:please|pls|plz|kindly|can\s+you|could\s+you|would\s+you|can\s+someone)(?![A-Za-z])\s*"
-    r"|\s*(?:请你|请您|请|麻烦你|麻烦您|麻烦|帮忙|帮我记一下|帮我记下|记一下|帮我|提醒一下|提醒我|提醒大家|提醒|记得|别忘了|记住)\s*"
+    r"|\s*(?:能不能|能否|可不可以|请你|请您|请|麻烦你|麻烦您|麻烦|帮忙|帮我记一下|帮我记下|记一下|帮我|提醒一下|提醒我|提醒大家|提醒|记得|别忘了|记住)\s*"
     r"|\s*(?:让|叫|由)(?=\s)\s*|\s*[,，:：\-—]+\s*",
     _I,
 )
@@ -421,6 +427,9 @@ def _format(value: date | datetime | None, tz: tzinfo) -> str | None:
 def _decide_intent(norm: str, task_ref: str | None, shift: Shift | None, has_due: bool,
                    has_people: bool, rest: str) -> tuple[Intent, float]:
     stripped = norm.strip()
+    if _QUESTION_END.search(stripped) and _QUESTION_WORD.search(stripped) \
+            and not _REQUEST_LEAD.search(stripped):
+        return "query", 0.75
     if task_ref is not None:
         if shift is not None or (_POSTPONE.search(norm) and has_due):
             return "postpone", 0.9

@@ -166,6 +166,7 @@ def test_shifts(text: str, amount: int, unit: str) -> None:
         ("<#C123|general> post the notes tomorrow @bob", "post the notes"),
         ("@张三 @李四：明天交报告", "交报告"),
         ("TODO - clean up the backlog", "clean up the backlog"),
+        ("能不能明天把报告发一下?", "把报告发一下"),
         ("@dan can you take a look at WEB-33 tomorrow", "take a look at WEB-33"),
     ],
 )
