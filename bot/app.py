@@ -39,6 +39,34 @@ class App:
         self.engine.dispose()
 
 
+def slack_configured(settings: Settings) -> bool:
+    """True when the environment holds enough to connect to Slack."""
+    return bool(
+        settings.slack_bot_token or (settings.slack_client_id and settings.slack_client_secret)
+    )
+
+
+def dingtalk_configured(settings: Settings) -> bool:
+    """True when the environment holds a DingTalk app's credentials."""
+    return bool(settings.dingtalk_client_id and settings.dingtalk_client_secret)
+
+
+def build_notifiers(settings: Settings, engine: Engine, clock: Clock) -> dict[str, Notifier]:
+    """A notifier per configured platform, for the outbox sweep."""
+    notifiers: dict[str, Notifier] = {}
+    if slack_configured(settings):
+        from bot.slack import build_slack_notifier
+
+        notifiers["slack"] = build_slack_notifier(settings, engine=engine)
+    if dingtalk_configured(settings):
+        from bot.dingtalk.notifier import build_dingtalk_notifier, channel_webhooks
+
+        notifiers["dingtalk"] = build_dingtalk_notifier(
+            settings, clock=clock, webhook_for=channel_webhooks(engine)
+        )
+    return notifiers
+
+
 def default_calendar() -> WorkCalendar | None:
     """The organisation's working calendar (China's, with make-up days, when available)."""
     import core.calendar as cal
@@ -69,7 +97,14 @@ def build_app(
         natural_language=natural_language_handler(settings),
     )
     log.info("app_built", database=engine.dialect.name)
-    return App(settings=settings, engine=engine, clock=clock, router=router, calendar=calendar)
+    return App(
+        settings=settings,
+        engine=engine,
+        clock=clock,
+        router=router,
+        calendar=calendar,
+        notifiers=build_notifiers(settings, engine, clock),
+    )
 
 
 def natural_language_handler(settings: Settings) -> Any:

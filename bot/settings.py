@@ -75,6 +75,13 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("DINGTALK_ROBOT_CODE", "PMBOT_DINGTALK_ROBOT_CODE"),
     )
+    dingtalk_card_template_id: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "DINGTALK_CARD_TEMPLATE_ID", "PMBOT_DINGTALK_CARD_TEMPLATE_ID"
+        ),
+        description="interactive card template for reminders with buttons",
+    )
     dingtalk_openapi_endpoint: str | None = Field(
         default=None,
         validation_alias=AliasChoices(
