@@ -42,6 +42,7 @@ from core.services.notifications import (
     WEEKLY,
     Destination,
     destinations,
+    plan_late_alerts,
     plan_task,
 )
 from core.timeutil import zone
@@ -466,7 +467,12 @@ class _Due:
 
 
 def plan_due_messages(session: Session, now: datetime, enqueue: Enqueue) -> list[str]:
-    """Queue every digest and summary whose moment has come (at most 6 h ago); return new keys."""
+    """Queue what time alone makes due: digests, summaries, late-task alerts; return new keys."""
+    return plan_late_alerts(session, now, enqueue) + _plan_digests(session, now, enqueue)
+
+
+def _plan_digests(session: Session, now: datetime, enqueue: Enqueue) -> list[str]:
+    """Queue every digest and summary whose moment has come (at most 6 h ago)."""
     channels = session.exec(
         select(Channel).where(
             col(Channel.digest_time).is_not(None), col(Channel.project_id).is_not(None)

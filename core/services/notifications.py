@@ -10,8 +10,8 @@ of quiet hours, or drop it as superseded), so those rules live here and not in t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -69,6 +69,9 @@ TASK_KINDS = (REMINDER, OVERDUE, ESCALATION, SNOOZE)
 # A task due at a time already got an "it is due now" reminder; the overdue alert waits an hour.
 OVERDUE_GRACE_TIMED = timedelta(hours=1)
 CLOSED = (TaskStatus.DONE.value, TaskStatus.CANCELLED.value)
+OPEN_STATUSES = (TaskStatus.TODO.value, TaskStatus.DOING.value, TaskStatus.BLOCKED.value)
+# How far back the sweep looks for tasks that ran late (covers downtime of up to a day).
+LATE_LOOKBACK = timedelta(days=1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,9 +164,11 @@ def _escalation_reply(task: Task, days: int, owners: str, tz: str, lang: str) ->
     )
 
 
-def _delay_text(task: Task, slip: int, chain: Sequence[Impact], lang: str) -> str:
+def _delay_text(
+    task: Task, slip: int, chain: Sequence[Impact], lang: str, *, late: bool = False
+) -> str:
     if lang == "zh":
-        parts = [f"{task.title} 延期{slip}天"]
+        parts = [f"{task.title} 已逾期" if late else f"{task.title} 延期{slip}天"]
         for imp in chain:
             if imp.task.is_milestone:
                 parts.append(f'里程碑 "{imp.task.title}" 有风险')
@@ -172,7 +177,12 @@ def _delay_text(task: Task, slip: int, chain: Sequence[Impact], lang: str) -> st
             elif imp.earliest_finish:
                 parts.append(f"{imp.task.title} 最早完成 {_day(imp.earliest_finish, lang)}")
         return "📉 " + " → ".join(parts)
-    parts = [f"{task.title} slipped {slip} working day{'s' if slip != 1 else ''}"]
+    head = (
+        f"{task.title} is overdue"
+        if late
+        else f"{task.title} slipped {slip} working day{'s' if slip != 1 else ''}"
+    )
+    parts = [head]
     for imp in chain:
         if imp.task.is_milestone:
             parts.append(f'milestone "{imp.task.title}" at risk')
@@ -569,24 +579,49 @@ def _delay_alerts(ctx: Ctx, task: Task, project: Project, before: dict[str, Any]
     old_date, _old_at = _old_plan(task, before, project)
     if old_date is None or task.due_date is None or task.due_date <= old_date:
         return
+    rows = delay_alert_rows(
+        ctx.session,
+        ctx.now,
+        task,
+        project,
+        old_finish=old_date,
+        new_finish=task.due_date,
+        key=f"delay:{task.due_date.isoformat()}",
+        exclude=ctx.actor.user_id,  # whoever moved it knows
+    )
+    _queue(ctx.session, rows)
+
+
+def delay_alert_rows(
+    session: Session,
+    now: datetime,
+    task: Task,
+    project: Project,
+    *,
+    old_finish: date,
+    new_finish: date,
+    key: str,
+    late: bool = False,
+    exclude: int | None = None,
+) -> list[dict[str, Any]]:
+    """Delay alerts for a task now finishing `new_finish` instead of `old_finish`.
+
+    They go to the owners of successors whose dates the chain now violates, and to the managers
+    of milestones put at risk; none when the slip is absorbed by slack. `key` names the slot.
+    """
     assert task.id is not None
-    session = ctx.session
     cal = project_calendar(session, project)
     tasks, links = _load_chain(session, task.id)
     if not links:
-        return
+        return []
     plan = {tid: plan_task(t, cal) for tid, t in tasks.items()}
     old = plan[task.id]
-    plan[task.id] = PlanTask(
-        old.id, old.key, old.title, old.start, old_date, old.duration, old.is_milestone, old.done
-    )
-    changed = PlanTask(
-        old.id, old.key, old.title, old.start, task.due_date, old.duration, old.is_milestone, False
-    )
+    plan[task.id] = replace(old, finish=old_finish)
+    changed = replace(old, finish=new_finish, done=False)
     impacts = impacts_of_change(plan, links, cal, changed)
     if not impacts:
-        return
-    slip = max(workdays_between(cal, old_date, task.due_date), 1)
+        return []
+    slip = max(workdays_between(cal, old_finish, new_finish), 1)
     recipients: set[int] = set()
     chain_ids = [imp.task.id for imp in impacts]
     for uid, _tid in session.exec(
@@ -595,11 +630,10 @@ def _delay_alerts(ctx: Ctx, task: Task, project: Project, before: dict[str, Any]
         )
     ).all():
         recipients.add(uid)
-    at_risk = any(imp.task.is_milestone for imp in impacts)
-    if at_risk:
+    if any(imp.task.is_milestone for imp in impacts):
         for pid in {tasks[i].project_id for i in chain_ids if tasks[i].is_milestone}:
             recipients.update(_managers(session, pid))
-    recipients.discard(ctx.actor.user_id)  # whoever moved it knows
+    recipients.discard(exclude or 0)
     users = {
         u.id: u
         for u in session.exec(select(User).where(col(User.id).in_(recipients))).all()
@@ -611,24 +645,76 @@ def _delay_alerts(ctx: Ctx, task: Task, project: Project, before: dict[str, Any]
         dest = dests.get(uid)
         if dest is None:
             continue
-        text = _delay_text(task, slip, impacts, user.locale)
+        text = _delay_text(task, slip, impacts, user.locale, late=late)
         reply = Reply(
             text=text,
             buttons=[Button("查看" if user.locale == "zh" else "Show", f"show {task.key}")],
         )
         rows.append(
             _row(
-                f"task:{task.id}:delay:{task.due_date.isoformat()}:u{uid}",
+                f"task:{task.id}:{key}:u{uid}",
                 DELAY,
                 dest,
-                at=ctx.now,
+                at=now,
                 user=user,
                 task=task,
-                now=ctx.now,
+                now=now,
                 payload=_reply_payload(reply, task.key, user.locale),
             )
         )
-    _queue(session, rows)
+    return rows
+
+
+def plan_late_alerts(
+    session: Session, now: datetime, enqueue: Callable[[Session, list[dict[str, Any]]], list[str]]
+) -> list[str]:
+    """Delay alerts for open tasks that ran past their due in the last day (once per slot).
+
+    A task still open at its deadline will finish the next working day at the earliest; its
+    successors and milestones are checked as if its due had moved there. Reads only tasks that
+    are late, have successors, and have no `late` alert yet (through the deadline index).
+    """
+    since = now - LATE_LOOKBACK
+    late = session.exec(
+        select(Task).where(
+            col(Task.status).in_(OPEN_STATUSES),
+            col(Task.deadline_at) > since,
+            col(Task.deadline_at) <= now,
+            col(Task.deleted_at).is_(None),
+            col(Task.id).in_(select(Dependency.predecessor_id)),
+        )
+    ).all()
+    if not late:
+        return []
+    done = set(
+        session.exec(
+            select(Notification.task_id).where(
+                col(Notification.task_id).in_([t.id for t in late]),
+                col(Notification.dedupe_key).like("task:%:late:%"),
+            )
+        ).all()
+    )
+    rows: list[dict[str, Any]] = []
+    for task in late:
+        if task.id in done or task.deadline_at is None or task.due_date is None:
+            continue
+        project = session.get(Project, task.project_id)
+        if project is None:
+            continue
+        cal = project_calendar(session, project)
+        today = local_date(now, project.timezone)
+        finish = add_workdays(cal, max(today, task.due_date), 1)
+        rows += delay_alert_rows(
+            session,
+            now,
+            task,
+            project,
+            old_finish=task.due_date,
+            new_finish=finish,
+            key=f"late:{slot(task.deadline_at)}",
+            late=True,
+        )
+    return enqueue(session, rows) if rows else []
 
 
 # ---------------------------------------------------------------------------------------------

@@ -209,3 +209,20 @@ def test_reopening_after_the_due_brings_back_only_the_overdue_alert(world: World
     with world.ctx("bob") as ctx:
         tasks.reopen_task(ctx, key)
     assert [s.kind for s in world.sweep(at(1, 17)).sent] == ["overdue"]
+
+
+def test_work_that_runs_late_alerts_the_chain_once(world: World) -> None:
+    design = world.task("alice", "WEB", "设计稿", assignees=("bob",), due_date=date(2026, 12, 1),
+                        start_date=date(2026, 11, 30))  # fmt: skip
+    dev = world.task("alice", "WEB", "开发", assignees=("carol",), due_date=date(2026, 12, 3),
+                     start_date=date(2026, 12, 2))  # fmt: skip
+    with world.ctx("alice") as ctx:
+        tasks.add_dependency(ctx, dev, design)
+    world.sweep(at(1, 9))
+    world.chat.clear()
+    sent = world.sweep(at(1, 18)).sent
+    assert sorted((s.kind, s.to) for s in sent) == [("delay", "carol"), ("overdue", "bob")]
+    (late,) = [s for s in sent if s.kind == "delay"]
+    assert late.text == "📉 设计稿 is overdue → 开发 earliest start Dec 3"
+    assert world.sweep(at(1, 19)).sent == []
+    assert world.sweep(at(2, 9)).sent == []
