@@ -15,6 +15,7 @@ from core.models import TaskStatus
 from core.schemas import TaskDraft, TaskFilter, TaskOut
 from core.services import tasks as svc
 from core.services.context import get_project
+from core.services.users import describe_user
 from core.timeutil import format_minutes, parse_duration
 
 _PRIORITY = re.compile(r"^p([1-4])$", re.IGNORECASE)
@@ -445,18 +446,38 @@ def history_command(req: Request) -> Reply:
     """Show a task's audit trail."""
     ref = _one_ref(req)
     events = svc.task_history(req.ctx, ref, default_project=req.default_project)
+    names: dict[int, str] = {}
+
+    def shown(key: str, value: object) -> str:
+        # assignees are recorded as user ids; people read names
+        if key != "assignees" or not isinstance(value, list):
+            return str(value)
+        for user_id in value:
+            if isinstance(user_id, int) and user_id not in names:
+                try:
+                    names[user_id] = "@" + describe_user(req.ctx, user_id).name
+                except NotFound:
+                    names[user_id] = str(user_id)
+        return "[" + ", ".join(names.get(v, str(v)) for v in value) + "]"
+
     lines = []
     for e in events:
         who = e.actor.name if e.actor else "?"
         after = e.after or {}
         before = e.before or {}
         if e.action == "create":
-            shown = {k: v for k, v in after.items() if v not in (None, "", [], False, 0)}
-            change = ", ".join(f"{k}={v}" for k, v in shown.items())
+            kept = {k: v for k, v in after.items() if v not in (None, "", [], False, 0)}
+            change = ", ".join(f"{k}={shown(k, v)}" for k, v in kept.items())
         else:
-            change = ", ".join(f"{k}: {before.get(k)} → {v}" for k, v in after.items())
+            # a value with no 'before' (a comment's body, minutes logged) is news, not a change
+            change = ", ".join(
+                f"{k}: {shown(k, before[k])} → {shown(k, v)}"
+                if k in before
+                else f"{k}={shown(k, v)}"
+                for k, v in after.items()
+            )
             if not change and before:
-                change = ", ".join(f"{k}: {v}" for k, v in before.items())
+                change = ", ".join(f"{k}: {shown(k, v)}" for k, v in before.items())
         when = format_instant(e.at, _tz(req), req.lang)
         lines.append(f"{when} @{who} {e.action} {change}".rstrip())
     return Reply(
