@@ -119,6 +119,16 @@ def test_subtasks_comments_worklogs_and_history(chat: ConsoleChat) -> None:
         ["mia", "priority"],
     ]
     assert history[-1].endswith("priority: 3 → 1")
+    assert history[2].endswith("comment body=Ship it Friday")
+    assert history[3].endswith("log logged_minutes: 0 → 120, minutes=120")
+
+
+def test_history_names_the_people_a_task_was_given_to(chat: ConsoleChat) -> None:
+    ok(chat, "alice", "add WEB Hand over @bob")
+    ok(chat, "mia", "assign WEB-1 @bob @mia")
+    history = ok(chat, "fred", "history WEB-1").text.splitlines()
+    assert "assignees=[@bob]" in history[1]
+    assert history[2].endswith("@mia assign assignees: [@bob] → [@bob, @mia]")
 
 
 def test_archived_project_reads_but_refuses_changes(chat: ConsoleChat) -> None:
