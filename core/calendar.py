@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 import structlog
@@ -49,78 +50,72 @@ def add_workdays(calendar: WorkCalendar, day: date, n: int) -> date:
 
 
 _log = structlog.get_logger(__name__)
+# Country data is the same for every calendar object, so lookups are cached per process and the
+# "year not covered" warning is logged once per (calendar, year), however many objects ask.
+_warned: set[tuple[str, int]] = set()
 
 
-class _CachedCalendar:
-    """Shared machinery: per-date overrides that win, a lookup cache, and a weekday fallback."""
+def _weekday_fallback(source: str, day: date, reason: str) -> bool:
+    # Outside the data we know, Monday–Friday is the least surprising answer; say so once.
+    if (source, day.year) not in _warned:
+        _warned.add((source, day.year))
+        _log.warning("calendar_year_not_covered", calendar=source, year=day.year, reason=reason)
+    return day.weekday() < 5
+
+
+@lru_cache(maxsize=8192)
+def _china_is_workday(day: date) -> bool:
+    try:
+        import chinese_calendar
+    except ImportError:  # pragma: no cover - the package is a declared dependency
+        return _weekday_fallback("CN", day, "chinesecalendar is not installed")
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError as exc:
+        return _weekday_fallback("CN", day, str(exc))
+
+
+@lru_cache(maxsize=256)
+def _country_holidays(country: str, year: int) -> frozenset[date] | None:
+    import holidays
+
+    try:
+        return frozenset(holidays.country_holidays(country, years=year))
+    except (NotImplementedError, KeyError, ValueError) as exc:
+        if (country, -1) not in _warned:
+            _warned.add((country, -1))
+            _log.warning("calendar_country_unknown", country=country, error=str(exc))
+        return None
+
+
+class ChinaCalendar:
+    """Mainland China's working days, public holidays and 补班 make-up days (chinesecalendar)."""
 
     def __init__(self, overrides: Mapping[date, bool] | None = None) -> None:
         self._overrides = dict(overrides or {})
-        self._cache: dict[date, bool] = {}
-        self._warned_years: set[int] = set()
 
     def is_workday(self, day: date) -> bool:
-        """Return True when `day` is a working day (overrides first, then the country's data)."""
+        """Return True when `day` is a working day in China (overrides first)."""
         if day in self._overrides:
             return self._overrides[day]
-        cached = self._cache.get(day)
-        if cached is None:
-            cached = self._lookup(day)
-            self._cache[day] = cached
-        return cached
-
-    def _lookup(self, day: date) -> bool:
-        raise NotImplementedError
-
-    def _fallback(self, day: date, reason: str) -> bool:
-        # Outside the data we know, Monday–Friday is the least surprising answer; say so once.
-        if day.year not in self._warned_years:
-            self._warned_years.add(day.year)
-            _log.warning("calendar_year_not_covered", calendar=type(self).__name__,
-                         year=day.year, reason=reason)
-        return day.weekday() < 5
+        return _china_is_workday(day)
 
 
-class ChinaCalendar(_CachedCalendar):
-    """Mainland China's working days, public holidays and 补班 make-up days (chinesecalendar)."""
-
-    def _lookup(self, day: date) -> bool:
-        try:
-            import chinese_calendar
-        except ImportError:  # pragma: no cover - the package is a declared dependency
-            return self._fallback(day, "chinesecalendar is not installed")
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError as exc:
-            return self._fallback(day, str(exc))
-
-
-class HolidaysCalendar(_CachedCalendar):
+class HolidaysCalendar:
     """Monday–Friday minus a country's public holidays, from the `holidays` package."""
 
     def __init__(self, country: str, overrides: Mapping[date, bool] | None = None) -> None:
-        super().__init__(overrides)
         self.country = country.upper()
-        self._years: dict[int, object] = {}
+        self._overrides = dict(overrides or {})
 
-    def _holidays_for(self, year: int) -> object | None:
-        if year not in self._years:
-            import holidays
-
-            try:
-                self._years[year] = holidays.country_holidays(self.country, years=year)
-            except (NotImplementedError, KeyError, ValueError) as exc:
-                _log.warning("calendar_country_unknown", country=self.country, error=str(exc))
-                self._years[year] = None
-        return self._years[year]
-
-    def _lookup(self, day: date) -> bool:
+    def is_workday(self, day: date) -> bool:
+        """Return True for a weekday that is not a public holiday (overrides first)."""
+        if day in self._overrides:
+            return self._overrides[day]
         if day.weekday() >= 5:
             return False
-        table = self._holidays_for(day.year)
-        if table is None:
-            return True
-        return day not in table  # type: ignore[operator]  # HolidayBase supports `in` on dates
+        table = _country_holidays(self.country, day.year)
+        return table is None or day not in table
 
 
 def calendar_for(code: str | None, overrides: Mapping[date, bool] | None = None) -> WorkCalendar:

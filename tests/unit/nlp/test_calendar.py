@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from structlog.testing import capture_logs
 
+import core.calendar as calendar_module
 from core.calendar import (
     ChinaCalendar,
     HolidaysCalendar,
@@ -33,12 +34,19 @@ def test_china_ordinary_weekdays_and_weekends() -> None:
     assert not calendar.is_workday(date(2026, 11, 28))
 
 
+@pytest.fixture
+def fresh_calendar_state() -> None:
+    # Lookups and the warn-once record are per process; start this test from a clean slate.
+    calendar_module._china_is_workday.cache_clear()
+    calendar_module._warned.clear()
+
+
+@pytest.mark.usefixtures("fresh_calendar_state")
 def test_year_without_data_falls_back_to_weekdays_and_warns_once() -> None:
-    calendar = ChinaCalendar()
+    days = [date(2027, 1, 4) + timedelta(days=i) for i in range(14)]
     with capture_logs() as logs:
-        days = [date(2027, 1, 4) + timedelta(days=i) for i in range(14)]
-        answers = [calendar.is_workday(d) for d in days]
-        calendar.is_workday(date(2027, 6, 1))
+        answers = [ChinaCalendar().is_workday(d) for d in days]  # a new object every time
+        ChinaCalendar().is_workday(date(2027, 6, 1))
     assert answers == [d.weekday() < 5 for d in days]
     warnings = [e for e in logs if e["event"] == "calendar_year_not_covered"]
     assert len(warnings) == 1
