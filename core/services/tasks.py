@@ -789,7 +789,8 @@ def _path(ctx: Ctx, *, start: Task, goal: Task) -> list[str] | None:
         rows = ctx.session.exec(
             select(Dependency.predecessor_id, Dependency.successor_id, Task.key)
             .join(Task, col(Task.id) == Dependency.successor_id)
-            .where(col(Dependency.predecessor_id).in_(frontier))
+            # a deleted task's dependencies are kept for history but no longer bind anything
+            .where(col(Dependency.predecessor_id).in_(frontier), col(Task.deleted_at).is_(None))
         ).all()
         frontier = []
         for pred_id, succ_id, key in rows:
