@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -62,7 +63,9 @@ class ConsoleChat:
             text=text,
             channel_id=channel,
             channel_name=channel,
-            event_id=event_id or f"console-{seq}-{id(self)}",
+            # unique across processes: `pmbot chat -c` makes a new console per command, and a
+            # reused counter and object id made later commands look like redeliveries
+            event_id=event_id or f"console-{seq}-{uuid.uuid4().hex}",
             is_direct=direct,
             mention_ids=mentions,
         )
