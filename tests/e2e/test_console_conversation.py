@@ -177,3 +177,12 @@ def test_chinese_speakers_get_chinese_replies_and_aliases_work(engine: Engine) -
     assert refused(chat, "李", "delete OPS-1").text == (
         "you need the manager role in OPS to delete tasks"
     )
+
+
+def test_a_new_console_session_is_never_mistaken_for_a_redelivery(engine: Engine) -> None:
+    # `pmbot chat -c` starts a new console for every command, against the same database
+    for n in range(1, 6):
+        chat = make_chat(engine)
+        reply = chat.say("alice", "whoami")
+        assert reply is not None, f"command {n} was dropped as a duplicate"
+        del chat

@@ -426,3 +426,13 @@ def test_a_bare_number_needs_a_project(world: World) -> None:
     with pytest.raises(InvalidInput, match="which project"):
         world.call("bob", ts.show_task, "1")
     assert world.call("bob", ts.show_task, "#1", default_project="web").key == "WEB-1"
+
+
+def test_a_deleted_task_no_longer_closes_a_cycle(world: World) -> None:
+    for title in ("a", "b", "c"):
+        add(world, title)
+    world.call("bob", ts.add_dependency, "WEB-2", "WEB-1")
+    world.call("bob", ts.add_dependency, "WEB-3", "WEB-2")
+    world.call("ann", ts.delete_task, "WEB-2")
+    dep = world.call("bob", ts.add_dependency, "WEB-1", "WEB-3")
+    assert (dep.predecessor, dep.successor) == ("WEB-3", "WEB-1")
