@@ -436,3 +436,42 @@ def test_a_deleted_task_no_longer_closes_a_cycle(world: World) -> None:
     world.call("ann", ts.delete_task, "WEB-2")
     dep = world.call("bob", ts.add_dependency, "WEB-1", "WEB-3")
     assert (dep.predecessor, dep.successor) == ("WEB-3", "WEB-1")
+
+
+# Which status may follow which, written out by hand: a blocked task must be unblocked before
+# it is closed; a done task reopens (to todo, or straight back to doing); a cancelled one to todo.
+ALLOWED = {
+    ("todo", "doing"), ("todo", "blocked"), ("todo", "done"), ("todo", "cancelled"),
+    ("doing", "todo"), ("doing", "blocked"), ("doing", "done"), ("doing", "cancelled"),
+    ("blocked", "todo"), ("blocked", "doing"), ("blocked", "cancelled"),
+    ("done", "todo"), ("done", "doing"),
+    ("cancelled", "todo"),
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def status_world(module_engine: Engine) -> World:
+    """WEB, managed by ann, for probes that are rolled back."""
+    w = World(module_engine)
+    w.user("ann")
+    w.call("ann", ps.create_project, "WEB", "Website")
+    return w
+
+
+@pytest.mark.parametrize("start", [s.value for s in TaskStatus])
+@pytest.mark.parametrize("target", [s.value for s in TaskStatus])
+def test_status_moves_exactly_as_the_transition_table_allows(
+    status_world: World, start: str, target: str
+) -> None:
+    with status_world.probe("ann") as ctx:
+        key = ts.create_task(ctx, TaskDraft(project_key="WEB", title="moving")).key
+        if start != "todo":
+            ts.set_status(ctx, key, start)
+        if (start, target) in ALLOWED:
+            moved = ts.set_status(ctx, key, target)
+            assert moved.status.value == target
+            assert (moved.completed_at is not None) is (target == "done")
+        else:
+            with pytest.raises(Conflict):
+                ts.set_status(ctx, key, target)
+            assert ts.show_task(ctx, key).status.value == start
