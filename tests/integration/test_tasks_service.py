@@ -105,6 +105,42 @@ def test_archived_project_is_read_only(world: World) -> None:
     assert world.call("ann", ps.show_project, "WEB").archived is True
 
 
+def test_a_project_keeps_at_least_one_manager(world: World) -> None:
+    with pytest.raises(Conflict, match="ann is the last manager of WEB"):
+        world.call("ann", ps.remove_member, "WEB", world.ids["ann"])
+    world.join("ann", "WEB", "mo", "manager")
+    world.call("mo", ps.remove_member, "WEB", world.ids["ann"])
+    assert {m.user.name: m.role.value for m in world.call("mo", ps.list_members, "WEB")} == {
+        "bob": "member",
+        "gus": "guest",
+        "mo": "manager",
+    }
+
+
+def test_roles_are_checked_when_members_are_added(world: World) -> None:
+    zed = world.user("zed")
+    with pytest.raises(InvalidInput, match="unknown role 'boss'"):
+        world.call("ann", ps.add_member, "WEB", zed, "boss")
+    with pytest.raises(InvalidInput, match="admin is organisation-wide"):
+        world.call("ann", ps.add_member, "WEB", zed, "admin")
+    assert world.call("ann", ps.add_member, "WEB", zed, " Finance ").role.value == "finance"
+    assert world.call("ann", ps.add_member, "WEB", zed, "member").role.value == "member"
+    history = [(e.action, e.after) for e in world.rows(AuditEvent, AuditEvent.entity == "member")]
+    assert history[-2:] == [
+        ("add", {"user": "zed", "role": "finance"}),
+        ("role", {"user": "zed", "role": "member"}),
+    ]
+
+
+def test_a_project_key_is_unique_and_well_formed(world: World) -> None:
+    with pytest.raises(Conflict, match="WEB already exists"):
+        world.call("bob", ps.create_project, "web", "Again")
+    for bad in ("W", "1WEB", "WEB-1", "WAYTOOLONGKEY", "ÜBER"):
+        with pytest.raises(InvalidInput, match="2-10 letters or digits"):
+            world.call("bob", ps.create_project, bad, "Bad")
+    assert world.count(Project) == 1
+
+
 def test_assignees_must_be_members_who_can_work(world: World) -> None:
     with pytest.raises(InvalidInput, match="gus is not a member of WEB"):
         add(world, "a", assignee_ids=[world.ids["gus"]])
