@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import structlog
 
 from bot.cli import main
 from storage.db import make_engine
@@ -15,6 +19,16 @@ from storage.migrate import upgrade
 from tests.support.notify import World
 
 SH = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    # The CLI configures structlog for the process, binding the current sys.stderr. The tests
+    # leave stderr to pytest's session-wide capture (capsys would hand structlog a per-test
+    # stream that is closed afterwards) and put the previous configuration back.
+    previous = structlog.get_config()
+    yield
+    structlog.configure(**previous)
 
 
 @pytest.fixture
@@ -35,12 +49,17 @@ def db_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
-def test_tick_prints_what_it_sent_as_json_once(
-    db_url: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main(["tick", "--now", "2026-12-01T09:00+08:00", "--json"]) == 0
-    sent = json.loads(capsys.readouterr().out)
-    assert sent == [
+def _run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(list(argv))
+    return code, out.getvalue()
+
+
+def test_tick_prints_what_it_sent_as_json_once(db_url: str) -> None:
+    code, out = _run("tick", "--now", "2026-12-01T09:00+08:00", "--json")
+    assert code == 0
+    assert json.loads(out) == [
         {
             "kind": "reminder",
             "to": "bob",
@@ -48,21 +67,20 @@ def test_tick_prints_what_it_sent_as_json_once(
             "text": "⏰ 提醒：WEB-1 写周报 将于 12月1日 到期",
         }
     ]
-    assert main(["tick", "--now", "2026-12-01T09:01+08:00", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == []
+    assert _run("tick", "--now", "2026-12-01T09:01+08:00", "--json") == (0, "[]\n")
 
 
-def test_operators_list_cancel_and_retry(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["notifications", "list", "--kind", "overdue", "--json"]) == 0
-    (row,) = json.loads(capsys.readouterr().out)
-    assert row["status"] == "pending"
-    assert main(["notifications", "cancel", row["dedupe_key"]]) == 0
-    assert capsys.readouterr().out.split() == [str(row["id"]), "cancelled", row["dedupe_key"]]
-    assert main(["tick", "--now", "2026-12-01T18:00+08:00", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == []
-    assert main(["notifications", "retry", str(row["id"])]) == 0
-    capsys.readouterr()
-    assert main(["tick", "--now", "2026-12-01T18:01+08:00", "--json"]) == 0
-    assert [s["kind"] for s in json.loads(capsys.readouterr().out)] == ["overdue"]
-    assert main(["notifications", "list", "--as", "bob"]) == 1
-    assert "admin" in capsys.readouterr().err
+def test_operators_list_cancel_and_retry(db_url: str) -> None:
+    code, out = _run("notifications", "list", "--kind", "overdue", "--json")
+    (row,) = json.loads(out)
+    assert (code, row["status"]) == (0, "pending")
+    code, out = _run("notifications", "cancel", row["dedupe_key"])
+    assert out.split() == [str(row["id"]), "cancelled", row["dedupe_key"]]
+    assert _run("tick", "--now", "2026-12-01T18:00+08:00", "--json") == (0, "[]\n")
+    assert _run("notifications", "retry", str(row["id"]))[0] == 0
+    code, out = _run("tick", "--now", "2026-12-01T18:01+08:00", "--json")
+    assert [s["kind"] for s in json.loads(out)] == ["overdue"]
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert _run("notifications", "list", "--as", "bob")[0] == 1
+    assert "admin" in err.getvalue()
