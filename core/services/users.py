@@ -5,10 +5,11 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from core.errors import Conflict, InvalidInput, NotFound
-from core.models import Alias, Identity, User
+from core.models import Alias, Identity, InboundEvent, User
 from core.schemas import Actor, UserOut, UserRef
 from core.services.context import Ctx
 
@@ -68,6 +69,8 @@ def ensure_user(
             session.add(user)
         return user
     first = session.exec(select(func.count()).select_from(User)).one() == 0
+    if first:
+        first = _claim_first_admin(session)
     user = User(
         name=(display_name or external_id)[:200],
         is_admin=first,
@@ -88,6 +91,22 @@ def ensure_user(
     )
     session.flush()
     return user
+
+
+def _claim_first_admin(session: Session) -> bool:
+    """True for exactly one of several users arriving at once in an empty database.
+
+    Counting users is not enough on PostgreSQL: two transactions both see none and both make an
+    admin. The claim is a row under a unique constraint, so a concurrent claimer waits for the
+    first to commit and then finds it taken (or takes it, if the first rolled back).
+    """
+    try:
+        with session.begin_nested():
+            session.add(InboundEvent(platform="pmbot", tenant="", event_id="first-admin"))
+            session.flush()
+    except IntegrityError:
+        return False
+    return True
 
 
 def _valid_zone(name: str) -> bool:
