@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
-from core.models import InboundEvent, Task
+from core.models import InboundEvent, Task, User
 from tests.support.chat import make_chat, ok
 from tests.support.world import World
 
@@ -123,3 +123,42 @@ def test_an_event_delivered_to_two_processes_at_once_acts_once(race: Race) -> No
     assert answered.count(None) == SHARED_EVENTS
     assert race.world.count(Task, col(Task.title).like("delivered twice%")) == SHARED_EVENTS
     assert race.world.count(InboundEvent, col(InboundEvent.event_id).like("Ev-%")) == SHARED_EVENTS
+
+
+def _first_words(url: str, name: str, start: Any, out: Any) -> None:
+    """Be seen for the first time, at the same moment as someone else."""
+    from core.services.users import ensure_user
+    from storage.db import make_engine, session_scope
+
+    engine = make_engine(url)
+    try:
+        with engine.connect():
+            pass
+        start.wait(timeout=60)
+        with session_scope(engine, immediate=True) as session:
+            user = ensure_user(session, platform="console", tenant="local", external_id=name)
+            out.put((name, user.is_admin))
+    finally:
+        engine.dispose()
+
+
+def test_two_first_users_at_once_make_one_admin(engine: Engine) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    spawn = mp.get_context("spawn")
+    start = spawn.Barrier(2)
+    out = spawn.Queue()
+    procs = [
+        spawn.Process(target=_first_words, args=(url, name, start, out)) for name in ("u1", "u2")
+    ]
+    for p in procs:
+        p.start()
+    admins = dict(out.get(timeout=120) for _ in procs)
+    for p in procs:
+        p.join(timeout=30)
+        assert p.exitcode == 0
+    out.close()
+    out.join_thread()
+    assert sorted(admins.values()) == [False, True], admins
+    assert [u.name for u in World(engine).rows(User, col(User.is_admin))] == [
+        next(name for name, admin in admins.items() if admin)
+    ]
