@@ -8,6 +8,7 @@ import sys
 # Each module has a `main()` that prints its own report. Add yours here.
 MODULES = [
     "bench.nlp",
+    "bench.slack",
     "bench.scheduler",
     "bench.core",
 ]
