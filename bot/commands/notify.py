@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.commands.projects import CHANNEL_SUBCOMMANDS
-from bot.router import TASK_REF, Request, command, usage_error
+from bot.router import TASK_REF, NotACommand, Request, command, usage_error
 from core.errors import InvalidInput
 from core.messages import Button, Reply
 from core.services import digests
@@ -28,6 +28,8 @@ _RANGE = re.compile(r"^\s*(\S+?)\s*(?:-|–|~|～|到|至|to)\s*(\S+)\s*$")
 def remind_command(req: Request) -> Reply:
     """Set reminder offsets for a task, for the actor, or for a project."""
     if len(req.args) < 2:
+        if req.args and not TASK_REF.match(req.args[0]):
+            raise NotACommand
         raise usage_error(req, "remind")
     target, spec = req.args[0], req.rest.split(None, 1)[1]
     if target.lower() in ("me", "我", "my"):
@@ -44,7 +46,7 @@ def remind_command(req: Request) -> Reply:
             )
         )
     if not TASK_REF.match(target):
-        raise usage_error(req, "remind")
+        raise NotACommand  # `提醒 @bob 明天交周报` is natural language, not this command
     out = svc.set_task_reminders(req.ctx, target, spec, default_project=req.default_project)
     return Reply(text=req.t("{k} will remind: {s}.", "{k} 将提醒：{s}。", k=out.scope, s=out.text))
 
