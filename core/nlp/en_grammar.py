@@ -833,7 +833,7 @@ def _m_time_num(s: Scanner, i: int) -> Atom | None:
         return None
     if t in _NOT_TIME_AFTER:
         return None
-    if _hour_context(s, i) and _bare_hour_end(s, j):
+    if _hour_context(s, i) and (_bare_hour_end(s, j) or _dated_before(s, i)):
         return _mk_time(i, j, v, 0, 0, None, False, False)
     # number followed by a part of the day: "10, tonight", "3 in the afternoon"
     k = j
@@ -848,12 +848,30 @@ def _m_time_num(s: Scanner, i: int) -> Atom | None:
     return None
 
 
+def _dated_before(s: Scanner, i: int) -> bool:
+    """ "on Monday at 9 review the PR": right after a date and "at", a bare hour is its time
+    whatever word follows (a count noun such as "at 5 locations" is ruled out before)."""
+    prev = s.prev_atom(i)
+    if prev is None or prev.hm is not None or prev.offset is not None or prev.weak or not (
+            prev.ymd is not None or prev.wd is not None or prev.rel is not None
+            or prev.day is not None or prev.hol is not None or prev.rec is not None):
+        return False
+    j = i + 1
+    if j < s.n and s.is_word(j):
+        w = s.low[j]
+        if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+            return False  # "Friday at 5 locations": a plural noun counts things
+    return True
+
+
 def _bare_hour_end(s: Scanner, j: int) -> bool:
     """After "at 5" / "around seven": the end, punctuation or a word that goes with a time
     ("at 5 tomorrow", "at 5 with Ana"), not a noun that makes it a count ("at 5 locations")."""
     if j >= s.n:
         return True
     t = s.low[j]
+    if t == "p" and s.glued(j) and j + 1 < s.n and s.isnum[j + 1]:
+        return True  # a priority marker: "at 9 p2"
     if not s.is_word(j):
         return (not s.isnum[j] and t not in ("%", "-", "–", "/", ".")) or (
             t == "." and not s.glued(j))
@@ -914,7 +932,7 @@ def _m_time_words(s: Scanner, i: int) -> Atom | None:
     if t in ("tonight", "tonite") or (t == "this" and s.tok(j + 1) in ("evening", "morning",
                                                                       "afternoon")):
         return _mk_time(i, j, h, mi, 0, None, minutes, False)  # "eight tonight"
-    if _hour_context(s, i) and _bare_hour_end(s, j):
+    if _hour_context(s, i) and (_bare_hour_end(s, j) or _dated_before(s, i)):
         return _mk_time(i, j, h, mi, 0, None, minutes, False)
     if minutes and s.tok(i + 1) == "-":
         return _mk_time(i, j, h, mi, 0, None, minutes, False)
@@ -1068,6 +1086,12 @@ def _year_after(s: Scanner, k: int) -> tuple[int, int | None]:
     return k, None
 
 
+def _clock_colon(s: Scanner, j: int) -> bool:
+    """A colon at j that joins a number to minutes ("5:30"), not one that ends a label
+    ("due Dec 5: tax filing")."""
+    return s.tok(j) == ":" and s.glued(j - 1) and s.glued(j) and j + 1 < s.n and s.isnum[j + 1]
+
+
 def _m_monthdate(s: Scanner, i: int) -> Atom | None:
     """Dates with a month name, in any order: Jan 4 2019, 04th Jan, 2019/aug/01, May twenty
     nine, the 9th of May, Oct/2, mar3, Sep-23-2020, 23/Sep/2020, 2020/23/Sep, March 2027."""
@@ -1093,7 +1117,7 @@ def _m_monthdate(s: Scanner, i: int) -> Atom | None:
                 return Atom(i, r[0], ymd=(y, m, r[1]))
         is_may_lower = w == "may" and s.raw[i] == "may"
         r = s.day_number(k, words=not is_may_lower, inner=True)
-        if r is not None and not (k < s.n and s.isnum[k] and s.tok(r[0]) == ":"):
+        if r is not None and not (k < s.n and s.isnum[k] and _clock_colon(s, r[0])):
             kk, d, _ordinal = r
             # "Jan 4 12pm": the 12 would be an hour
             if k < s.n and s.isnum[k] and s.meridiem(kk) is not None:

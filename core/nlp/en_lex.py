@@ -95,7 +95,6 @@ PARTS_OF_DAY: Final[dict[str, tuple[int, int, bool | None]]] = {
     "lunchtime": (12, 0, True), "lunch": (12, 0, True),
     "midnight": (0, 0, False),
 }  # fmt: skip
-EOD_HOUR: Final = 18
 
 # Words that may sit between two parts of one expression ("Friday at 5pm", "4th of July").
 GLUE_WORDS: Final = frozenset({"at", "on", "of", "the", "around", "about", "approx",

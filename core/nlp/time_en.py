@@ -30,7 +30,6 @@ from core.calendar import WorkCalendar, add_workdays
 from core.nlp.en_grammar import Atom, Rec, Scanner
 from core.nlp.en_holidays import holiday_near
 from core.nlp.en_lex import (
-    EOD_HOUR,
     GLUE_PUNCT,
     GLUE_WORDS,
     PARTS_OF_DAY,
@@ -41,6 +40,7 @@ from core.nlp.types import Grain, SpanKind, TimeSpan
 
 # Atoms that may share one expression even though both fill a date slot: an explicit date
 # overrides a relative one ("tomorrow, 13/04/21"), a weekday narrows a month-day.
+_WORKDAY_END = time(18, 0)  # EOD / COB / "end of day" unless the caller configures another
 _MAX_TEXT = 20_000  # longer messages are searched in their first 20k characters only
 _MAX_GAP_TOKENS = 3
 _RESCUE_CONNECTORS = frozenset({"by", "before", "until", "till", "til", "due", "on", "in",
@@ -56,22 +56,24 @@ _POD_HOURS: dict[str, tuple[int, bool | None]] = {
 }  # fmt: skip
 
 
-def find_times_en(text: str, now: datetime, calendar: WorkCalendar) -> list[TimeSpan]:
+def find_times_en(text: str, now: datetime, calendar: WorkCalendar,
+                  workday_end: time = _WORKDAY_END) -> list[TimeSpan]:
     """Find and resolve every English date/time expression in `text` relative to `now`.
 
     Returns spans in text order; each covers the expression with its leading connectors
-    ("by", "before", "due", "on", "at", "until", "starting", ...).  Never raises: an input the
-    grammar cannot make sense of yields fewer spans, not an error.
+    ("by", "before", "due", "on", "at", "until", "starting", ...).  EOD, COB and "end of day"
+    are `workday_end` o'clock.  Never raises: an input the grammar cannot make sense of yields
+    fewer spans, not an error.
     """
     if not text:
         return []
     try:
-        return _find(text[:_MAX_TEXT], now, calendar)
+        return _find(text[:_MAX_TEXT], now, calendar, workday_end)
     except (ValueError, OverflowError, KeyError, IndexError):  # pragma: no cover - defensive
         return []
 
 
-def _find(text: str, now: datetime, calendar: WorkCalendar) -> list[TimeSpan]:
+def _find(text: str, now: datetime, calendar: WorkCalendar, eod: time) -> list[TimeSpan]:
     sc = Scanner(text)
     atoms = sc.scan()
     if not atoms:
@@ -79,29 +81,57 @@ def _find(text: str, now: datetime, calendar: WorkCalendar) -> list[TimeSpan]:
     atoms = _drop_lonely_weak(sc, atoms)
     spans: list[TimeSpan] = []
     clusters = _clusters(sc, atoms)
-    if any(a.rec is not None and not a.adjective for c in clusters for a in c):
-        # "send the weekly report every Friday": "weekly" names the report
-        clusters = [c for c in clusters if not any(a.adjective for a in c)]
+    clock = next((c for c in clusters if all(a.slots <= {"hm", "pod"} for a in c)), None)
+    if any(a.adjective for c in clusters for a in c):
+        clusters = _drop_adjectives(sc, clusters, clock)
     # "daily standup at 9am": a lone time of day elsewhere in the message is the time the
     # recurrence happens at
     rec_clusters = [c for c in clusters if any(a.rec is not None for a in c)]
-    clock = next((c for c in clusters if all(a.slots <= {"hm", "pod"} for a in c)), None)
     for cluster in clusters:
         try:
-            span = _resolve_cluster(sc, cluster, now, calendar)
+            span = _resolve_cluster(sc, cluster, now, calendar, eod)
         except (ValueError, OverflowError):
             continue  # "in 9999 years": beyond what a date can hold
         if span is None:
             continue
         if len(rec_clusters) == 1 and cluster is rec_clusters[0] and clock is not None and \
-                _time_of(cluster) is None and span.rrule is not None:
+                _time_of(cluster, eod) is None and span.rrule is not None:
             rec = next(a.rec for a in cluster if a.rec is not None)
-            value, grain = _first_occurrence(rec, cluster + clock, now)
+            value, grain = _first_occurrence(rec, cluster + clock, now, eod)
             if value is not None:
                 span = TimeSpan(span.start, span.end, "recurrence", value, grain,
                                 rrule=span.rrule)
         spans.append(span)
     return _join_near_clock(sc, spans)
+
+
+def _drop_adjectives(sc: Scanner, clusters: list[list[Atom]],
+                     clock: list[Atom] | None) -> list[list[Atom]]:
+    """A frequency word before a noun ("quarterly report", "the weekly sync") names the thing.
+    It states a recurrence only when nothing else can: no other recurrence ("send the weekly
+    report every Friday"), no date, no determiner before it, and a lone time of day that
+    says when it happens ("daily standup at 9am")."""
+    real_rec = any(a.rec is not None and not a.adjective for c in clusters for a in c)
+    dated = any(c is not clock and not any(a.adjective for a in c) for c in clusters)
+    out: list[list[Atom]] = []
+    for c in clusters:
+        adj = next((a for a in c if a.adjective), None)
+        if adj is None:
+            out.append(c)
+            continue
+        if not real_rec and not dated and clock is not None and \
+                sc.tok(adj.ti - 1) not in _DETERMINERS:
+            out.append(c)
+            continue
+        rest = [a for a in c if not a.adjective]
+        if rest:
+            out.append(rest)
+    return out
+
+
+_DETERMINERS = frozenset({"the", "a", "an", "our", "my", "your", "their", "his", "her", "its",
+                          "this", "that", "these", "those", "next", "last", "s", "each",
+                          "every", "first", "new"})
 
 
 def _join_near_clock(sc: Scanner, spans: list[TimeSpan]) -> list[TimeSpan]:
@@ -256,7 +286,7 @@ def _connector_phrase_ok(sc: Scanner, k: int, ti: int) -> bool:
 
 # ====================================================================== resolution
 def _resolve_cluster(sc: Scanner, cl: list[Atom], now: datetime,
-                     calendar: WorkCalendar) -> TimeSpan | None:
+                     calendar: WorkCalendar, eod: time) -> TimeSpan | None:
     k0, is_start = _lead_connectors(sc, cl[0].ti)
     if all(a.weak for a in cl) and not _rescued(sc, k0, cl[0].ti):
         return None
@@ -274,13 +304,13 @@ def _resolve_cluster(sc: Scanner, cl: list[Atom], now: datetime,
     rec = next((a.rec for a in cl if a.rec is not None), None)
     today = now.date()
     if rec is not None:
-        value, grain = _first_occurrence(rec, cl, now)
+        value, grain = _first_occurrence(rec, cl, now, eod)
         if value is None:
             return None
         return TimeSpan(start_char, end_char, "recurrence", value, grain, rrule=rec.rrule())
     if is_start:
         _periods_from_their_start(sc, cl)
-    res = _resolve_point(cl, now, today, calendar)
+    res = _resolve_point(cl, now, today, calendar, eod)
     if res is None:
         return None
     value, grain, time_only = res
@@ -325,9 +355,9 @@ def _rescued(sc: Scanner, k0: int, ti: int) -> bool:
     return ti > 0 and sc.low[ti - 1] in _RESCUE_CONNECTORS
 
 
-def _resolve_point(cl: list[Atom], now: datetime, today: date,
-                   calendar: WorkCalendar) -> tuple[date | datetime, Grain, bool] | None:
-    tinfo = _time_of(cl)
+def _resolve_point(cl: list[Atom], now: datetime, today: date, calendar: WorkCalendar,
+                   eod: time) -> tuple[date | datetime, Grain, bool] | None:
+    tinfo = _time_of(cl, eod)
     if any(a.now_time for a in cl):
         tinfo = (now.hour, now.minute, 0, "minute")
         per = next((a.period for a in cl if a.period is not None), None)
@@ -365,10 +395,10 @@ def _resolve_point(cl: list[Atom], now: datetime, today: date,
 _INVALID = object()
 
 
-def _time_of(cl: list[Atom]) -> tuple[int, int, int, Grain] | None:
+def _time_of(cl: list[Atom], eod: time) -> tuple[int, int, int, Grain] | None:
     hm_atom = next((a for a in cl if a.hm is not None), None)
     pod = next((a.pod for a in cl if a.pod is not None), None)
-    eod = any(a.eod for a in cl)
+    says_eod = any(a.eod for a in cl)
     if hm_atom is not None and hm_atom.hm is not None:
         h, mi, sec = hm_atom.hm
         mer = hm_atom.mer
@@ -389,8 +419,8 @@ def _time_of(cl: list[Atom]) -> tuple[int, int, int, Grain] | None:
             h -= 12
         grain: Grain = "minute" if hm_atom.minutes_stated else "hour"
         return h, mi, sec, grain
-    if eod:
-        return EOD_HOUR, 0, 0, "hour"
+    if says_eod:
+        return eod.hour, eod.minute, 0, "minute" if eod.minute else "hour"
     if pod is not None and pod in _POD_HOURS:
         return _POD_HOURS[pod][0], 0, 0, "hour"
     return None
@@ -711,9 +741,9 @@ def _apply_offset_now(off: Atom, now: datetime, today: date,
     return d, "day"
 
 
-def _first_occurrence(rec: Rec, cl: list[Atom], now: datetime
+def _first_occurrence(rec: Rec, cl: list[Atom], now: datetime, eod: time
                       ) -> tuple[date | datetime | None, Grain]:
-    tinfo = _time_of(cl)
+    tinfo = _time_of(cl, eod)
     today = now.date()
     tz = now.tzinfo
 
