@@ -29,6 +29,20 @@ _SLACK_MENTION: Final = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 # Slack broadcasts (<!here>) and channel links (<#C123|general>) address no one in particular.
 _SLACK_SPECIAL: Final = re.compile(r"<![a-z]+(?:\^[A-Z0-9]+)?(?:\|[^>]*)?>|<#[A-Z0-9]+(?:\|[^>]*)?>")
 _MENTION: Final = re.compile(rf"(?<![A-Za-z0-9_.])[@＠]([^{_DELIM}]+)")
+# A CJK mention typed without a space (`@张三交报告`) ends where the message body starts: at a
+# task verb or a particle, at least two characters in (Chinese names have two to four), and
+# only when something follows it (`@欧阳修 明天` keeps its name).  Single characters that are
+# common in given names (明 发 修 来 ...) are not boundaries on their own.
+_MENTION_END: Final = re.compile(
+    r"提交|完成|处理|跟进|整理|准备|确认|检查|联系|安排|更新|修复|修改|审核|审批|测试|上线|部署|评审"
+    r"|回复|通知|汇总|汇报|对接|协助|配合|同步|优化|设计|开发|编写|撰写|填写|提供|发送|发布|发给|发一下"
+    r"|收集|统计|核对|负责|需要|必须|务必|尽快|赶紧|马上|立即|立刻|一起|帮忙|麻烦|记得|参加|参与|组织"
+    r"|申请|采购|打印|提醒|告诉|看一下|看下|问一下|整一下|出一[个份版]"
+    r"|[把将给跟和与及在对向帮去要请交写做改查看搞弄办的也都先再补跑测催]"
+)
+# What may join two mentions (`@张三和@李四`): it goes with them, not into the title.
+_MENTION_JOIN: Final = re.compile(r"\s*(?:和|跟|与|及|、|,|，)\s*(?=[@＠])")
+_MENTION_SCRIPT: Final = re.compile(r"[A-Za-z0-9_.\-]+(?=[\u3400-\u9fff])|[\u3400-\u9fff]+(?=[A-Za-z])")
 _TAG: Final = re.compile(rf"(?<![A-Za-z0-9_&#])#(?![\d]+(?![^{_DELIM}]))([^{_DELIM}]+)#?")
 # Issue keys (WEB-12); month abbreviations with a day (Oct-2) are dates, not keys.
 _KEY_REF: Final = re.compile(
@@ -262,19 +276,39 @@ def _mentions(work: _Work, now: datetime, calendar: WorkCalendar) -> list[str]:
         work.take(m.start(), m.end())
     text = work.text()
     for m in _MENTION.finditer(text):
-        handle, end = m.group(1), m.end()
-        if has_cjk(handle) and len(handle) > 2:
-            # DingTalk names often run straight into the message (`@张三明天交`): cut at a date.
-            spans = find_times_zh(handle[:40], now, calendar)
-            cut = min((s.start for s in spans if s.start > 0), default=len(handle))
-            handle, end = handle[:cut], m.start(1) + cut
+        handle = m.group(1)
+        joined = text.startswith(("@", "＠"), m.end())
+        cut = _mention_length(handle, joined, now, calendar) if has_cjk(handle) else len(handle)
+        handle, end = handle[:cut], m.start(1) + cut
+        joiner = _MENTION_JOIN.match(text, end)
         found.append((m.start(), handle))
-        work.take(m.start(), end)
+        work.take(m.start(), joiner.end() if joiner is not None else end)
     seen: list[str] = []
     for _, handle in sorted(found):
         if handle not in seen:
             seen.append(handle)
     return seen
+
+
+def _mention_length(handle: str, joined: bool, now: datetime, calendar: WorkCalendar) -> int:
+    """How much of the run after `@` is the name when the message runs straight on.
+
+    `joined` says another mention follows the run directly (`@张三和@李四`).
+    """
+    script = _MENTION_SCRIPT.match(handle)
+    if script is not None:
+        # `@bob交报告`, `@张三review一下`: the name ends where the script changes.
+        return script.end()
+    if len(handle) <= 2:
+        return len(handle)
+    # DingTalk names often run straight into the message (`@张三明天交`): cut at a date.
+    spans = find_times_zh(handle[:40], now, calendar)
+    cut = min((s.start for s in spans if s.start > 0), default=len(handle))
+    # ... or at the verb or particle that starts the message body (`@张三交报告`).
+    for m in _MENTION_END.finditer(handle, 2, cut):
+        if len(handle) - m.start() >= 2 or joined:
+            return m.start()
+    return cut
 
 
 def _tags(work: _Work) -> list[str]:

@@ -34,6 +34,19 @@ def parse(text: str) -> ParseResult:
         ("@bob @bob fix it", ["bob"]),
         ("<!here> please review the deck", []),
         ("@张三 @李四：明天交报告", ["张三", "李四"]),
+        # No space after a CJK name: it ends at the verb or particle that starts the body.
+        ("@张三交报告", ["张三"]),
+        ("@王五提交周报", ["王五"]),
+        ("@张三丰完成报告", ["张三丰"]),
+        ("@欧阳娜娜提交周报", ["欧阳娜娜"]),
+        ("@小王把合同发给客户", ["小王"]),
+        ("@张三和@李四一起整理名单", ["张三", "李四"]),
+        ("@张三 和 @李四 整理名单", ["张三", "李四"]),
+        ("@bob交报告", ["bob"]),
+        ("@张三review一下代码", ["张三"]),
+        # A name that merely ends in a verb-like character stays whole when nothing follows.
+        ("@欧阳修 明天交", ["欧阳修"]),
+        ("@张三丰", ["张三丰"]),
     ],
 )
 def test_mentions_become_assignees(text: str, assignees: list[str]) -> None:
@@ -168,6 +181,8 @@ def test_shifts(text: str, amount: int, unit: str) -> None:
         ("TODO - clean up the backlog", "clean up the backlog"),
         ("能不能明天把报告发一下?", "把报告发一下"),
         ("@dan can you take a look at WEB-33 tomorrow", "take a look at WEB-33"),
+        ("@张三交报告", "交报告"),
+        ("@张三和@李四明天一起整理名单", "一起整理名单"),
     ],
 )
 def test_titles_are_what_is_left(text: str, title: str) -> None:
