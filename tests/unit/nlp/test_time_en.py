@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import date, datetime, timedelta, timezone
+from datetime import time as clock
 from pathlib import Path
 
 import pytest
@@ -305,6 +306,72 @@ def test_start_expressions(text: str, expected: date) -> None:
     span = first(text)
     assert span.kind == "start"
     assert span.value == expected
+
+
+# ---------------------------------------------------------------- bugs found through the parser
+@pytest.mark.parametrize(
+    ("text", "cut", "expected"),
+    [
+        # a colon after a date ends a label; only "5:30" glued to minutes is a clock
+        ("due Dec 5: tax filing", "due Dec 5", date(2026, 12, 5)),
+        ("Jan 4: kickoff with the vendor", "Jan 4", date(2027, 1, 4)),
+        ("deadline March 3: submit the grant", "deadline March 3", date(2027, 3, 3)),
+        # right after a date and "at", a bare hour is its time whatever word follows
+        ("on Monday at 9 review the PR", "on Monday at 9", dt("2026-11-30 09:00")),
+        ("on Monday at 3 call Ana", "on Monday at 3", dt("2026-11-30 15:00")),
+        ("on Monday at nine review the PR", "on Monday at nine", dt("2026-11-30 09:00")),
+        ("tomorrow at 10 standup with the team", "tomorrow at 10", dt("2026-11-25 10:00")),
+        ("Dec 3 at 11 demo", "Dec 3 at 11", dt("2026-12-03 11:00")),
+        ("sync on Monday at 9 p2", "on Monday at 9", dt("2026-11-30 09:00")),
+        # ... but a plural noun after it counts things
+        ("visit on Friday at 5 locations", "on Friday", date(2026, 11, 27)),
+    ],
+)
+def test_parser_found_bugs(text: str, cut: str, expected: date) -> None:
+    span = first(text)
+    assert text[span.start:span.end] == cut
+    assert span.value == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        # a frequency word before a noun names the thing
+        ("quarterly report", []),
+        ("monthly review of the budget", []),
+        ("weekly report", []),
+        ("write the quarterly report by Friday", [("point", None)]),
+        ("the daily standup at 9am", [("point", None)]),
+        ("send the weekly report every Friday", [("recurrence", "FREQ=WEEKLY;BYDAY=FR")]),
+        # with a clear frequency context it is a recurrence
+        ("every quarter", [("recurrence", "FREQ=MONTHLY;INTERVAL=3")]),
+        ("quarterly on the 1st", [("recurrence", "FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=1")]),
+        ("review the budget quarterly", [("recurrence", "FREQ=MONTHLY;INTERVAL=3")]),
+        ("quarterly", [("recurrence", "FREQ=MONTHLY;INTERVAL=3")]),
+        ("water the plants weekly on Friday", [("recurrence", "FREQ=WEEKLY;BYDAY=FR")]),
+    ],
+)
+def test_frequency_adjectives_are_title_words(text: str, found: list[tuple[str, str | None]]
+                                              ) -> None:
+    spans = find_times_en(text, NOW, CAL)
+    assert [(s.kind, s.rrule) for s in spans] == found
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("EOD", "2026-11-24 17:30"),
+        ("COB Friday", "2026-11-27 17:30"),
+        ("by end of day", "2026-11-24 17:30"),
+        ("end of business day tomorrow", "2026-11-25 17:30"),
+        ("tomorrow at 3pm", "2026-11-25 15:00"),  # a stated time is not moved
+    ],
+)
+def test_end_of_day_follows_the_configured_workday_end(text: str, expected: str) -> None:
+    span = find_times_en(text, NOW, CAL, workday_end=clock(17, 30))[0]
+    assert span.value == dt(expected)
+    assert find_times_en(text, NOW, CAL)[0].value == (
+        dt(expected) if "pm" in text else dt(expected).replace(hour=18, minute=0))
 
 
 # ---------------------------------------------------------------- recurrence
