@@ -186,3 +186,28 @@ def test_a_new_console_session_is_never_mistaken_for_a_redelivery(engine: Engine
         reply = chat.say("alice", "whoami")
         assert reply is not None, f"command {n} was dropped as a duplicate"
         del chat
+
+
+def test_due_dates_drive_the_overdue_and_week_lists(chat: ConsoleChat) -> None:
+    # the clock says Wednesday 2026-11-25, noon UTC
+    ok(chat, "bob", "add WEB Late report @bob due 2026-11-20")
+    ok(chat, "bob", "add WEB Friday demo @bob due 2026-11-27 15:00")
+    ok(chat, "bob", "add WEB Next month @bob due 2026-12-15")
+    ok(chat, "bob", "add WEB Someday @bob")
+    assert ok(chat, "bob", "list overdue").text.splitlines()[1:] == [
+        "WEB-1 · Late report · @bob · due Fri Nov 20 · P3 · todo"
+    ]
+    week = ok(chat, "bob", "list week").text.splitlines()
+    assert [line.split(" · ")[1] for line in week[1:]] == ["Late report", "Friday demo"]
+    assert week[2].endswith("due Fri Nov 27, 3:00 PM · P3 · todo")
+    mine = ok(chat, "bob", "list mine").text.splitlines()
+    assert [line.split(" · ")[1] for line in mine[1:]] == [
+        "Late report",
+        "Friday demo",
+        "Next month",
+        "Someday",
+    ]
+    assert ok(chat, "bob", "due WEB-1 none").text == "WEB-1 has no due date now."
+    assert ok(chat, "bob", "list overdue").text == "No tasks match."
+    assert ok(chat, "bob", "due WEB-4 2026-11-24").text == "WEB-4 due date updated."
+    assert "WEB-4 · Someday" in ok(chat, "bob", "list overdue").text
