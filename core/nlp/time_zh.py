@@ -237,8 +237,11 @@ def _h_numeric_3(m: re.Match[str], ctx: _Ctx) -> _Result:
     if len(c) == 4:
         return _ok(_safe_date(int(c), b, a))
     cv = int(c)
-    # Two-digit groups: a two-digit lead with a day-sized tail reads as yy-mm-dd (12-11-10),
-    # otherwise as dd-mm-yy (3-7-27, 05/05/89).
+    if len(c) == 1 and (len(m["a"]) != 2 or m["s"] == "."):
+        # `3-7-2` is no date; `10.2.3` is a version.
+        return None
+    # Two-digit groups: a two-digit lead with a day-sized tail reads as yy-mm-dd (12-11-10,
+    # 27-7-3: Chinese writes the year first), otherwise as dd-mm-yy (3-7-27, 05/05/89).
     if len(m["a"]) == 2 and 1 <= cv <= 31:
         year, month, day = a, b, cv
     else:
@@ -414,6 +417,38 @@ def _h_nth_month(m: re.Match[str], ctx: _Ctx) -> _Result:
     if year is None or month is None or not 1 <= month <= 12:
         return None
     return _last_day(year, month), "month"
+
+
+def _h_few_days(m: re.Match[str], ctx: _Ctx) -> _Result:
+    """`这两天`, `近几天`, `明后天`: the few days ahead, due on their last; `前两天` a few days ago."""
+    text = m.group(0)
+    if m["ago"]:
+        return ctx.today - timedelta(days=2 if m["ago"] == "两" else 3), "day"
+    if text.startswith("过"):
+        return ctx.today + timedelta(days=3), "day"
+    if m["w"]:
+        return ctx.today + timedelta(days=1 if m["w"] == "今明" else 2), "day"
+    few = m["few"]
+    count = {"一两": 2, "两三": 3, "两": 2, "几": 3}.get(few) or _num(few)
+    if count is None or not 1 <= count <= 366:
+        return None
+    # Today counts as the first of them: `这两天` is today and tomorrow.
+    return ctx.today + timedelta(days=count - 1), "day"
+
+
+def _h_next_workday(m: re.Match[str], ctx: _Ctx) -> _Result:
+    return add_workdays(ctx.calendar, ctx.today, 1), "day"
+
+
+def _h_year_months(m: re.Match[str], ctx: _Ctx) -> _Result:
+    """`今年前三个月`, `2021年后三个月`: the first or last months of a year, due on their end."""
+    year = _year(m, ctx)
+    count = _num(m["n"])
+    if year is None or count is None or not 1 <= count <= 12:
+        return None
+    if m["side"] == "前":
+        return _last_day(year, count), "month"
+    return date(year, 12, 31), "month"
 
 
 def _h_year_bare(m: re.Match[str], ctx: _Ctx) -> _Result:
@@ -663,7 +698,10 @@ _LUNAR_FESTIVALS: Final[dict[str, tuple[str | tuple[int, int], int]]] = {
     "端午": ("dragon_boat", 0), "端午节": ("dragon_boat", 0), "中秋": ("mid_autumn", 0),
     "中秋节": ("mid_autumn", 0), "重阳": ("double_ninth", 0), "重阳节": ("double_ninth", 0),
     "七夕": ((7, 7), 0), "腊八": ((12, 8), 0),
+    # Said by its lunar date, 八月十五 is the Mid-Autumn festival (八月十五日/8月15号 are not).
+    "八月十五": ("mid_autumn", 0), "8月十五": ("mid_autumn", 0),
 }
+_LUNAR_DATE_IDIOMS: Final = frozenset({"八月十五", "8月十五"})
 _FESTIVAL_P: Final = "|".join(sorted({*_SOLAR_FESTIVALS, *_LUNAR_FESTIVALS, "清明", "清明节"},
                                      key=len, reverse=True))
 
@@ -700,6 +738,9 @@ def _next_or_in_year(m: re.Match[str], ctx: _Ctx,
 
 def _h_festival(m: re.Match[str], ctx: _Ctx) -> _Result:
     word = m["hol"]
+    if word in _LUNAR_DATE_IDIOMS and m["y"]:
+        # A numbered year makes it a written calendar date: 2004年八月十五 is 15 August.
+        return None
     return _next_or_in_year(m, ctx, lambda year: _festival_in(word, year))
 
 
@@ -887,7 +928,7 @@ _DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
     ("0123456789", _c(r"(?<![\d.])(?P<y>\d{4}) (?P<m>\d{2}) (?P<d>\d{2})(?!\d)"), _h_numeric_ymd),
     ("0123456789", _c(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)"),
      _h_numeric_ymd),
-    ("0123456789", _c(r"(?<![\w.])(?P<a>\d{1,2})(?P<s>[-/.])(?P<b>\d{1,2})(?P=s)(?P<c>\d{4}|\d{2})(?![\d.])"),
+    ("0123456789", _c(r"(?<![\w.])(?P<a>\d{1,2})(?P<s>[-/.])(?P<b>\d{1,2})(?P=s)(?P<c>\d{4}|\d{1,2})(?![\d.])"),
      _h_numeric_3),
     ("/·", _c(r"(?<![\da-z./\-])(?P<m>1[0-2]|0?[1-9])\s*[/·]\s*(?P<d>3[01]|[12]\d|0?[1-9])"
         r"(?![\da-z/.])"), _h_month_day),
@@ -896,7 +937,7 @@ _DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
     # `11.30` is a date only where a deadline marker makes it one (`11.30前`, `截止11.30`);
     # otherwise it is a version or a decimal.
     (".", _c(r"(?<![A-Za-z0-9_.])(?P<m>1[0-2]|0?[1-9])\.(?P<d>3[01]|[12]\d|0?[1-9])"
-             r"(?=\s*(?:之前|以前|前|号|日|截止|到期))"), _h_month_day),
+             r"(?:[号日](?![子期])|(?=\s*(?:之前|以前|前|截止|到期)))"), _h_month_day),
     (".", _c(r"(?<=截止)\s*(?P<m>1[0-2]|0?[1-9])\.(?P<d>3[01]|[12]\d|0?[1-9])"
              r"(?![\d.])"), _h_month_day),
     ("日号", _c(rf"(?<![\d第月]){_MREL_P}?{_DAY_P.replace('|初[一二三四五六七八九十]', '')}\s*(?P<suf>[日号])"
@@ -915,6 +956,12 @@ _DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
     ("月", _c(rf"{_YEARPART}\s*的?(?:第(?P<mn>1[0-2]|[1-9]|十[一二]?|[一二三四五六七八九])个月|(?P<first>首月))"),
      _h_nth_month),
     ("现此", _c(r"(?P<now>现在|此刻)"), _h_now),
+    ("天日", _c(r"(?P<w>今明|明后)两?[天日]|(?:这|近|最近)(?P<few>一两|两三|两|几|[二三四五六七八九十]|[2-9]"
+              r"|[1-9]\d)(?:个)?[天日](?:内|之内|以内)?|(?<![\w])前(?P<ago>两|几)[天日]|过几[天日]"),
+     _h_few_days),
+    ("工", _c(r"(?:下一?个|次)工作日"), _h_next_workday),
+    ("月", _c(r"(?:(?<!\d)(?P<y>\d{4}|[零〇一二三四五六七八九]{4})\s*年|" + _RY_P + r")\s*的?"
+            r"(?P<side>前|后)(?P<n>[一二两三四五六七八九十]{1,2}|1[0-2]|[1-9])个?月"), _h_year_months),
     ("年", _c(r"年(?P<pos>底|末|初|中)"), _h_year_bare),
     ("天季", _c(rf"(?:{_YEARPART}\s*的?)?(?P<season>春|夏|秋|冬)(?:天|季)"), _h_season),
     ("年", _c(rf"(?:{_YEARPART}\s*)?(?P<half>上|下)半年"), _h_half_year),

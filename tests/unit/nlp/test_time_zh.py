@@ -147,6 +147,28 @@ def resolve(text: str, now: datetime = NOW) -> date | datetime | None:
         ("圣诞节", date(2026, 12, 25)),
         ("春节", date(2027, 2, 6)),
         ("中秋节", date(2027, 9, 15)),
+        # A few days: due on the last of them, today counting as the first
+        ("这两天", date(2026, 11, 25)),
+        ("近两天内", date(2026, 11, 25)),
+        ("这几天", date(2026, 11, 26)),
+        ("最近三天", date(2026, 11, 26)),
+        ("今明两天", date(2026, 11, 25)),
+        ("明后天", date(2026, 11, 26)),
+        ("过几天", date(2026, 11, 27)),
+        ("前两天", date(2026, 11, 22)),
+        ("下个工作日", date(2026, 11, 25)),
+        # The first or last months of a year
+        ("今年前三个月", date(2026, 3, 31)),
+        ("2027年后两个月", date(2027, 12, 31)),
+        # Year-first all-digit dates with a short day; a day suffix after `M.D`
+        ("27-7-3", date(2027, 7, 3)),
+        ("1.5号", date(2027, 1, 5)),
+        # 八月十五 said as such is Mid-Autumn; with a numbered year it is a calendar date
+        ("八月十五", date(2027, 9, 15)),
+        ("去年八月十五", date(2025, 10, 6)),
+        ("8月十五晚上8点", at(2027, 9, 15, 20)),
+        ("2004年八月十五", date(2004, 8, 15)),
+        ("八月十五日", date(2027, 8, 15)),
     ],
 )
 def test_chinese_expression_resolves(text: str, expected: date | datetime) -> None:
@@ -156,7 +178,7 @@ def test_chinese_expression_resolves(text: str, expected: date | datetime) -> No
 @pytest.mark.parametrize(
     "text",
     ["快一点", "提交3个接口的测试报告", "上线v2.1", "3号楼会议室", "季度报告", "周报", "重点项目",
-     "太晚了", "晚一点"],
+     "太晚了", "晚一点", "版本10.2.3", "3-7-2"],
 )
 def test_ordinary_words_are_not_dates(text: str) -> None:
     assert find_times_zh(normalize(text)[0], NOW, WeekdayCalendar()) == []
