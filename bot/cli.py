@@ -119,6 +119,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    from bot.logs import configure_logging
+
+    # Until a command sets its own level, only warnings, and always on stderr: stdout is for
+    # the command's output (JSON for scripts).
+    configure_logging("WARNING")
     result: int = args.func(args)
     return result
 

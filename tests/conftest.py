@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import structlog
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
@@ -23,6 +25,17 @@ from storage.db import make_engine
 from storage.migrate import upgrade
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _logs_to_stderr() -> Iterator[None]:
+    """Log lines go to stderr in tests, as in pmbot, so they never mix into a reply on stdout."""
+    structlog.configure(
+        logger_factory=lambda *_: structlog.PrintLogger(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    yield
+    structlog.reset_defaults()
 
 
 def _pg_admin_url() -> str:
@@ -49,7 +62,7 @@ def postgres_url() -> Iterator[str]:
         admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
-    except Exception as exc:  # noqa: BLE001  # any failure to connect means "no PostgreSQL here"
+    except Exception as exc:  # any failure to connect means "no PostgreSQL here"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"PostgreSQL is required on CI but unreachable at {admin_url}: {exc}")
         pytest.skip(f"PostgreSQL unreachable at {admin_url}")
