@@ -87,6 +87,8 @@ class Atom:
     offset: Duration | None = None
     offset_sign: int = 1
     anchored: bool = False  # "3 days after <date>": waits for a date in the same expression
+    anchor_word: str | None = None  # the word before that date: after / before / from / since
+    soft_anchor: bool = False  # "in 2 weeks from Monday": counts from now if no date follows
     hm: tuple[int, int, int] | None = None  # hour, minute, second as written
     mer: str | None = None  # "am" / "pm"
     minutes_stated: bool = False
@@ -1310,7 +1312,16 @@ def _dm_atom(i: int, k: int, x1: int, x2: int, y: int | None, day_first: bool) -
 
 
 def _m_year(s: Scanner, i: int) -> Atom | None:
-    """A lone year ("in 2027", "by 2027"); weak: it needs a connector or a neighbour."""
+    """A lone year ("in 2027", "by 2027"); weak: it needs a connector or a neighbour.
+    Said as "the year 2027" it needs neither."""
+    if s.tok(i) in ("the", "year"):
+        j = i + 1 if s.tok(i) == "the" else i
+        if s.tok(j) != "year":
+            return None
+        yr = s.year_digits(j + 1, False)
+        if yr is None or not s.number_end_ok(yr[0]) or s.tok(yr[0]) in _NOT_TIME_AFTER:
+            return None
+        return Atom(i, yr[0], year=yr[1])
     if not s.number_start_ok(i) or len(s.raw[i]) != 4:
         return None
     y = int(s.raw[i])
@@ -1553,6 +1564,11 @@ def _m_offset(s: Scanner, i: int) -> Atom | None:
     if lead is not None:
         if t in ("from", "after") and s.tok(k + 1) in ("now", "today"):
             k += 2
+        elif lead in ("in", "within") and t in ("from", "since", "after") and \
+                s.tok(k + 1) not in ("now", "right"):
+            # "in 2 weeks from Monday": from that date if one follows, else from now
+            return Atom(i, k + 1, offset=dur, offset_sign=1, anchored=True, anchor_word=t,
+                        soft_anchor=True)
         return Atom(i, k, offset=dur, offset_sign=1)
     if t == "from" and s.tok(k + 1) == "right" and s.tok(k + 2) == "now":
         return Atom(i, k + 3, offset=dur, offset_sign=1)
@@ -1570,11 +1586,16 @@ def _m_offset(s: Scanner, i: int) -> Atom | None:
             a.rel = _TODAY_WORDS[nxt]
             a.anchored = True
             return a
-        if t == "since":
-            return None
-        a = Atom(i, k + 1, offset=dur, offset_sign=sign, anchored=True)
-        return a
-    return None
+        return Atom(i, k + 1, offset=dur, offset_sign=sign, anchored=True, anchor_word=t)
+    if w == "the" or not _alone(s, i, k):
+        return None
+    # the whole message is a length of time ("3 days", "2 weeks"): that long from now
+    return Atom(i, k, offset=dur, offset_sign=1)
+
+
+def _alone(s: Scanner, i: int, k: int) -> bool:
+    """Tokens i..k are the whole message, apart from closing punctuation."""
+    return i == 0 and all(s.low[t] in (".", "!", "?") for t in range(k, s.n))
 
 
 def _m_recurrence(s: Scanner, i: int) -> Atom | None:
@@ -1855,7 +1876,8 @@ def _build_dispatch() -> dict[str, tuple[Callable[[Scanner, int], Atom | None], 
 
     add([*list(_TODAY_WORDS), "tonight", "tonite", "2moro", "right", "just"], _m_relday)
     add(["the"], _m_relday, _m_eod, _m_ordinal_day, _m_monthdate, _m_period, _m_weekday,
-        _m_monthly_prefix)
+        _m_monthly_prefix, _m_year)
+    add(["year"], _m_year)
     add(["next"], _m_relday, _m_weekday, _m_period)
     add(["this"], _m_relday, _m_weekday, _m_period)
     add(["last"], _m_relday, _m_weekday, _m_period)

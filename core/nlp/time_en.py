@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import calendar as _cal
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from itertools import pairwise
 
 from dateutil.relativedelta import relativedelta
 
@@ -79,8 +80,10 @@ def _find(text: str, now: datetime, calendar: WorkCalendar, eod: time) -> list[T
     if not atoms:
         return []
     atoms = _drop_lonely_weak(sc, atoms)
+    _settle_soft_anchors(sc, atoms)
     spans: list[TimeSpan] = []
     clusters = _clusters(sc, atoms)
+    _share_range_week(sc, clusters)
     clock = next((c for c in clusters if all(a.slots <= {"hm", "pod"} for a in c)), None)
     if any(a.adjective for c in clusters for a in c):
         clusters = _drop_adjectives(sc, clusters, clock)
@@ -178,6 +181,40 @@ def _drop_lonely_weak(sc: Scanner, atoms: list[Atom]) -> list[Atom]:
                 nxt is not None and not nxt.weak and _tight(sc, a.tj, nxt.ti)):
             keep.append(a)
     return keep
+
+
+def _settle_soft_anchors(sc: Scanner, atoms: list[Atom]) -> None:
+    """ "in 2 weeks from Monday" counts from Monday; "in 2 weeks from the kickoff" has no date
+    to count from, so it counts from now and leaves "from" to the title."""
+    for idx, a in enumerate(atoms):
+        if not a.soft_anchor:
+            continue
+        nxt = atoms[idx + 1] if idx + 1 < len(atoms) else None
+        dated = nxt is not None and bool(nxt.slots & _DATE_SLOTS) and "offset" not in nxt.slots
+        if dated and nxt is not None and (nxt.ti == a.tj or (
+                nxt.ti == a.tj + 1 and sc.low[a.tj] == "the")):
+            continue
+        a.anchored, a.anchor_word, a.soft_anchor = False, None, False
+        a.tj -= 1
+
+
+_DATE_SLOTS = frozenset({"ymd", "day", "wd", "rel", "period", "year", "month"})
+_RANGE_WORDS = frozenset({"to", "until", "till", "through", "thru", "-", "–", "—"})
+
+
+def _share_range_week(sc: Scanner, clusters: list[list[Atom]]) -> None:
+    """ "from Wed to Fri next week": the week named at the end of a range of weekdays is the
+    week of its start too."""
+    for c, d in pairwise(clusters):
+        a, b = c[-1], d[0]
+        if len(c) != 1 or a.wd is None or a.wmod is not None or a.nth is not None or \
+                a.count_wd is not None or b.wd is None or b.wmod is not None or \
+                b.ti - a.tj != 1 or sc.low[a.tj] not in _RANGE_WORDS:
+            continue
+        per = next((x for x in d if x.period is not None and x.period[0] == "week"), None)
+        if per is not None:
+            a.period = per.period
+            a.slots = a.slots | {"period"}
 
 
 def _compatible(cluster: list[Atom], slots: set[str], a: Atom) -> bool:
@@ -310,6 +347,10 @@ def _resolve_cluster(sc: Scanner, cl: list[Atom], now: datetime,
         return TimeSpan(start_char, end_char, "recurrence", value, grain, rrule=rec.rrule())
     if is_start:
         _periods_from_their_start(sc, cl)
+    off = next((a for a in cl if a.anchored and a.anchor_word in ("since", "from")), None)
+    if off is not None:
+        # "2 years since 2011": counted from the start of the year
+        _periods_from_their_start(sc, [a for a in cl if a is not off])
     res = _resolve_point(cl, now, today, calendar, eod)
     if res is None:
         return None
@@ -338,7 +379,8 @@ def _periods_from_their_start(sc: Scanner, cl: list[Atom]) -> None:
     if any(a.wd is not None or a.day is not None for a in cl):
         return
     for a in cl:
-        if sc.low[a.ti] in ("end", "the", "eow", "eom", "eoq", "eoy", "late", "mid", "middle"):
+        w = sc.low[a.ti + 1] if sc.low[a.ti] == "the" and a.tj > a.ti + 1 else sc.low[a.ti]
+        if w in ("end", "eow", "eom", "eoq", "eoy", "late", "mid", "middle", "last", "close"):
             continue
         if a.period is not None and a.period[2] == "end":
             a.period = (a.period[0], a.period[1], "start")
