@@ -24,7 +24,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -33,9 +33,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
 
+import core.models  # noqa: F401  # registers the tables on SQLModel.metadata
 from core.clock import FixedClock
-from core.models import Membership, Project, Task, TaskAssignee, User
 from core.schemas import Actor, TaskDraft, TaskFilter
 from core.services.context import Ctx
 from core.services.tasks import create_task, list_tasks
@@ -52,6 +53,7 @@ LIST_RUNS = 200
 ADD_RUNS = 100
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+TABLES = SQLModel.metadata.tables
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,9 +155,9 @@ def _load(engine: Engine, n_tasks: int, rng: random.Random) -> list[tuple[Actor,
     columns = ("id", "project_id", "number", "key", "title", "status", "priority",
                "reporter_id", "due_date", "deadline_at", "created_at")  # fmt: skip
     with engine.begin() as conn:
-        conn.execute(sa.insert(User.__table__), users)  # type: ignore[arg-type]
-        conn.execute(sa.insert(Project.__table__), project_rows)  # type: ignore[arg-type]
-        conn.execute(sa.insert(Membership.__table__), memberships)  # type: ignore[arg-type]
+        conn.execute(sa.insert(TABLES["user"]), users)
+        conn.execute(sa.insert(TABLES["project"]), project_rows)
+        conn.execute(sa.insert(TABLES["membership"]), memberships)
         if engine.dialect.name == "postgresql":
             _copy(conn, "task", (*columns, "updated_at", "description", "logged_minutes",
                                  "percent_done", "is_milestone", "version"),
@@ -172,9 +174,9 @@ def _load(engine: Engine, n_tasks: int, rng: random.Random) -> list[tuple[Actor,
                  "logged_minutes": 0, "percent_done": 0, "is_milestone": False, "version": 1}
                 for t in tasks
             ]  # fmt: skip
-            conn.execute(sa.insert(Task.__table__), rows)  # type: ignore[arg-type]
+            conn.execute(sa.insert(TABLES["task"]), rows)
             conn.execute(
-                sa.insert(TaskAssignee.__table__),  # type: ignore[arg-type]
+                sa.insert(TABLES["taskassignee"]),
                 [{"task_id": t, "user_id": u} for t, u in assignees],
             )
     with engine.connect() as conn:  # fresh statistics, as autovacuum / PRAGMA optimize keep
@@ -282,7 +284,7 @@ def _plan(engine: Engine, actor: Actor) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-def _depth(rows: list[Any], row: Any) -> int:
+def _depth(rows: Sequence[Any], row: Any) -> int:
     parents = {r[0]: r[1] for r in rows}
     depth, node = 0, row[1]
     while node in parents:
