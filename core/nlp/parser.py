@@ -43,7 +43,11 @@ _MENTION_END: Final = re.compile(
 # What may join two mentions (`@张三和@李四`): it goes with them, not into the title.
 _MENTION_JOIN: Final = re.compile(r"\s*(?:和|跟|与|及|、|,|，)\s*(?=[@＠])")
 _MENTION_SCRIPT: Final = re.compile(r"[A-Za-z0-9_.\-]+(?=[\u3400-\u9fff])|[\u3400-\u9fff]+(?=[A-Za-z])")
-_TAG: Final = re.compile(rf"(?<![A-Za-z0-9_&#])#(?![\d]+(?![^{_DELIM}]))([^{_DELIM}]+)#?")
+# `#12` is a task number, also when a verb or particle runs straight on (`把#12改到明天`);
+# `#618大促` is a project.
+_TAG: Final = re.compile(
+    rf"(?<![A-Za-z0-9_&#])#(?!\d+(?:(?![^{_DELIM}])|[改推延顺挪提完搞做关交转分指派已还的和与由给让换标设请]))"
+    rf"([^{_DELIM}]+)#?")
 # Issue keys (WEB-12); month abbreviations with a day (Oct-2) are dates, not keys.
 _KEY_REF: Final = re.compile(
     r"(?<![A-Za-z0-9_-])(?!(?:jan|feb|mar|apr|may|jun|jul|aug|sept?|oct|nov|dec)-)([A-Za-z][A-Za-z0-9]{1,9}-\d+)"

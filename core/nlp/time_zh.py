@@ -40,7 +40,7 @@ _DAY_REL: Final = {
     "昨天": -1, "昨日": -1, "昨儿": -1, "昨儿个": -1, "前天": -2, "大前天": -3,
 }
 # Periods of the day: which half of the clock an hour is on, and the day they imply.
-_AM: Final = frozenset({"凌晨", "清晨", "早晨", "早上", "早间", "上午", "今早", "今晨", "明早",
+_AM: Final = frozenset({"凌晨", "清晨", "早晨", "早上", "早间", "上午", "今早", "今晨", "明早", "一早", "一大早",
                         "明晨", "早"})
 _PM: Final = frozenset({"午后", "下午", "傍晚", "晚上", "晚间", "今晚", "明晚", "昨晚", "当晚",
                         "晚"})
@@ -48,7 +48,7 @@ _NIGHT: Final = frozenset({"夜里", "夜间", "深夜", "半夜", "今夜", "�
 _PERIOD_DAY: Final = {"今晚": 0, "今早": 0, "今晨": 0, "今夜": 0, "当晚": 0, "明早": 1,
                       "明晚": 1, "明晨": 1, "昨晚": -1, "昨夜": -1}
 # A period said without an hour (`今晚`, `下午`) stands for a default time.
-_PERIOD_ALONE: Final = {"晚": 20, "早": 9, "今晚": 20, "明晚": 20, "昨晚": 20, "当晚": 20,
+_PERIOD_ALONE: Final = {"晚": 20, "早": 9, "一早": 9, "一大早": 9, "今晚": 20, "明晚": 20, "昨晚": 20, "当晚": 20,
                         "今夜": 22, "晚上": 20, "傍晚": 18, "今早": 9, "明早": 9, "今晨": 9, "明晨": 9, "早上": 9,
                         "上午": 9, "中午": 12, "下午": 14, "午夜": 24, "半夜": 24}
 
@@ -736,6 +736,15 @@ def _next_or_in_year(m: re.Match[str], ctx: _Ctx,
     return None
 
 
+def _h_national_day(m: re.Match[str], ctx: _Ctx) -> _Result:
+    return _next_or_in_year(m, ctx, lambda year: _safe_date(year, 10, 1))
+
+
+def _h_before_new_year(m: re.Match[str], ctx: _Ctx) -> _Result:
+    # Like 春节前/过年前: due on the coming Spring Festival; 前 is left for the connector.
+    return _next_or_in_year(m, ctx, lambda year: _festival_in("春节", year))
+
+
 def _h_festival(m: re.Match[str], ctx: _Ctx) -> _Result:
     word = m["hol"]
     if word in _LUNAR_DATE_IDIOMS and m["y"]:
@@ -781,6 +790,8 @@ def _recurrence(groups: dict[str, str | None], kind: str) -> _Recur | None:
         return _Recur(f"FREQ=DAILY{interval}", lambda d: True)
     if kind == "quarter":
         return _Recur("FREQ=MONTHLY;INTERVAL=3", lambda d: True)
+    if kind == "other-week":
+        kind, interval = "week", ";INTERVAL=2"
     if kind == "week":
         days = sorted({_WEEKDAY[ch] for ch in _WEEKDAY_CHARS.findall(groups.get("days") or "")})
         if not days:
@@ -854,6 +865,8 @@ def _time_hit(m: re.Match[str], ctx: _Ctx) -> _Tod | None:
     groups = m.groupdict()
     period = groups.get("per")
     implied = _PERIOD_DAY.get(period) if period else None
+    if groups.get("meal"):
+        return _Tod(18 if groups["meal"].startswith("晚") else 12, 0, 0, 0, None, "hour")
     if groups.get("eod"):
         end = ctx.workday_end
         return _Tod(end.hour, end.minute, 0, 0, None, "minute")
@@ -899,6 +912,12 @@ def _time_hit(m: re.Match[str], ctx: _Ctx) -> _Tod | None:
     placed = _hour_for(period, hour_value)
     if placed is None:
         return None
+    if groups.get("less") or groups.get("lessq"):
+        # `差五分三点`: five to three.
+        less = 15 if groups.get("lessq") else _num(groups["less"])
+        if less is None or not 0 < less < 60 or grain != "hour" or placed[0] == 0:
+            return None
+        return _Tod(placed[0] - 1, 60 - less, 0, placed[1], implied, "minute")
     return _Tod(placed[0], minute, second, placed[1], implied, grain)
 
 
@@ -917,6 +936,11 @@ _LUNAR_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
     ("初廿", _c(rf"(?:{_YEARPART}\s*)?{_LUNAR_MONTH_P}月(?P<ld>初[一二三四五六七八九十]|廿[一二三四五六七八九]?)"),
      _h_lunar),
     ("大", _c(rf"(?:{_YEARPART}\s*)?大年初(?P<ld>[一二三四五六七八九十])"), _h_lunar_new_year_day),
+    # 十一 is the National Day holiday only where a holiday word or before/after says so.
+    ("十", _c(r"(?<![\d零〇一二两三四五六七八九十百千第])十一(?:(?P<hw>(?:小)?长假|假期|黄金周)"
+             r"|(?=\s*(?:之前|以前|前|期间|放假))|(?:以后|之后|后))"), _h_national_day),
+    # 年前 in a work chat is before the Spring Festival; `3年前`, `去年前` are something else.
+    ("年", _c(r"(?<![\d零〇一二两三四五六七八九十百千几多今明去前后本当来这上下每半同某那])年(?=前)"), _h_before_new_year),
     (_FESTIVAL_NEED, _c(rf"(?:{_YEARPART}\s*)?(?:农历|阴历)?(?P<hol>{_FESTIVAL_P})(?:以后|之后|后)?"), _h_festival),
 ]
 
@@ -952,7 +976,7 @@ _DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
      _h_month_period),
     ("月", _c(rf"(?:{_YEARPART}\s*)?{_MONTH_P}\s*月份?(?P<pos>底|末|初|中旬|上旬|下旬)?"
         r"(?![\d一二三四五六七八九十廿卅初])"), _h_year_month),
-    ("年", _c(rf"{_YEARPART}(?:\s*年(?=底|末|初|中))?(?P<pos>底|末|初|伊始|开头|中|以内|内)?"), _h_year),
+    ("年", _c(rf"{_YEARPART}(?:\s*年(?=底|末|初|中|以?内))?(?P<pos>底|末|初|伊始|开头|中|以内|内)?"), _h_year),
     ("月", _c(rf"{_YEARPART}\s*的?(?:第(?P<mn>1[0-2]|[1-9]|十[一二]?|[一二三四五六七八九])个月|(?P<first>首月))"),
      _h_nth_month),
     ("现此", _c(r"(?P<now>现在|此刻)"), _h_now),
@@ -998,21 +1022,25 @@ _RECUR_RULES: Final = [
     ("每", _c(rf"每隔?(?P<n>\d+|[{_CN_NUM}]+)?个?月(?:的)?(?:(?P<end>底|末|最后一天)|(?P<begin>初)"
         rf"|(?P<md>\d{{1,2}}|[{_CN_NUM}]{{1,3}})[号日])?"), "month"),
     ("每", _c(r"每个?季度"), "quarter"),
+    ("隔", _c(rf"隔周的?(?:{_WEEK_UNIT}?(?P<days>[一二三四五六日天1-7])(?![次回遍]))?"), "other-week"),
     ("每", _c(rf"每年(?:(?P<ym>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])月(?P<yd>\d{{1,2}}"
         rf"|[{_CN_NUM}]{{1,3}})[号日]?)?"), "year"),
 ]
 _WEEKDAY_CHARS: Final = re.compile(r"[一二三四五六日天1-7]")
 
-_PER_P: Final = (r"(?P<per>凌晨|清晨|早晨|早上|早间|上午|中午|午后|下午|傍晚|晚上|晚间|夜里|夜间|深夜|半夜"
+_PER_P: Final = (r"(?P<per>凌晨|清晨|早晨|早上|早间|一大早|一早|上午|中午|午后|下午|傍晚|晚上|晚间|夜里|夜间|深夜|半夜"
                  r"|今晚|今早|今晨|今夜|明早|明晚|明晨|昨晚|昨夜|当晚|早|晚|夜)")
 _TIME_RULES: Final = [
-    ("点时", _c(rf"(?:{_PER_P}\s*)?(?P<h>2[0-4]|[01]?\d|[零〇一二两三四五六七八九十]{{1,3}})\s*(?:点|时)钟?\s*"
+    ("点时", _c(rf"(?:{_PER_P}\s*)?(?:差\s*(?:(?P<lessq>[一1])刻|(?P<less>[0-5]?\d|[零〇一二两三四五六七八九十]{{1,3}})\s*分钟?)\s*)?(?P<h>2[0-4]|[01]?\d|[零〇一二两三四五六七八九十]{{1,3}})\s*(?:点|时)钟?\s*"
        r"(?:(?P<half>半)|(?P<q>[一1三3])刻|(?P<mi>[0-5]?\d|[零〇一二三四五六七八九十]{1,3})\s*分?"
        r"(?:\s*(?P<s>[0-5]?\d|[零〇一二三四五六七八九十]{1,3})\s*秒)?)?(?:钟|整|多钟?|许|左右)?")),
     (":", _c(rf"(?:{_PER_P}\s*)?(?:(?<![\d:])|(?<=[-/.月]\d\d))(?P<hh>2[0-4]|[01]?\d):(?P<mm>[0-5]\d)(?::(?P<ss>[0-5]\d))?"
        r"(?!\d)(?:\s*(?P<ap>[ap])\.?m\b\.?)?")),
-    ("晚早晨夜午", _c(r"(?P<alone>今晚|今早|今晨|今夜|明早|明晚|明晨|昨晚|当晚|中午|上午|下午|早上|晚上|傍晚|午夜|半夜)")),
+    ("晚早晨夜午", _c(r"(?P<alone>今晚|今早|今晨|今夜|明早|明晚|明晨|昨晚|当晚|中午|上午|下午|早上|晚上|傍晚|午夜|半夜"
+                        r"|一大早|一早)")),
     ("班工", _c(r"(?P<eod>下班(?:之前|以前|前|时)|收工前)")),
+    # Before a meal: lunch is at noon, dinner at six.
+    ("饭餐休", _c(r"(?P<meal>午饭|中饭|午餐|午休|晚饭|晚餐)(?=\s*(?:之前|以前|前))")),
     # A lone 晚/早 is a time of day only right after a day (`周五晚`, `明天早`).
     ("晚早", _c(r"(?<=[天日一二三四五六末号])(?P<alone>晚|早)(?![上间饭餐会点了些安])")),
 ]

@@ -24,6 +24,9 @@ _LEFT_CONNECTOR: Final = re.compile(
 )
 _RIGHT_CONNECTOR: Final = re.compile(r"\s*(?:之前|以前|为止|截止|左右|前后|以内|之内|前|内)")
 _RANGE_GAP: Final = re.compile(r"\s*(?:到|至|~|～|-|–|—)\s*")
+# A list of dates (`周三和周五`, `Tuesday or Wednesday`): the word between them goes with them.
+_LIST_GAP: Final = re.compile(r"\s*(?:和|或者?|及|与|、|(?<![A-Za-z])(?:and|or)(?![A-Za-z]))\s*",
+                              re.IGNORECASE)
 # What may sit between a date and the time of day that belongs to it.
 _JOIN_GAP: Final = re.compile(r"(?:\s*(?:,|，|的|at|@|-)?\s*)", re.IGNORECASE)
 
@@ -156,7 +159,7 @@ def find_times(text: str, now: datetime, calendar: WorkCalendar, workday_end: ti
     except (ValueError, OverflowError):
         # Joining or shifting dates at the edge of the calendar (year 9999): keep them apart.
         spans = [s for s in spans if s.value is not None]
-    spans = [absorb_connectors(text, s) for s in spans]
+    spans = _absorb_list_words(text, [absorb_connectors(text, s) for s in spans])
     due: date | datetime | None = None
     start: date | datetime | None = None
     recurrence: str | None = None
@@ -175,6 +178,14 @@ def find_times(text: str, now: datetime, calendar: WorkCalendar, workday_end: ti
         with suppress(ValueError, OverflowError):
             due = _first_on_or_after(recurrence, due, start, now) or due
     return TimeResult(due, start, recurrence, spans)
+
+
+def _absorb_list_words(text: str, spans: list[TimeSpan]) -> list[TimeSpan]:
+    out = list(spans)
+    for i in range(len(out) - 1):
+        if _LIST_GAP.fullmatch(text, out[i].end, out[i + 1].start):
+            out[i] = replace(out[i], end=out[i + 1].start)
+    return out
 
 
 def _day(value: date | datetime) -> date:

@@ -54,6 +54,21 @@ def test_mentions_become_assignees(text: str, assignees: list[str]) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "intent", "task_ref", "project"),
+    [
+        ("把#12改到明天", "postpone", "12", None),
+        ("#12完成了", "complete", "12", None),
+        ("#618大促 整理商品清单", "create", None, "618大促"),
+    ],
+)
+def test_a_number_tag_running_into_a_verb_is_a_task(text: str, intent: str,
+                                                    task_ref: str | None,
+                                                    project: str | None) -> None:
+    result = parse(text)
+    assert (result.intent, result.task_ref, result.project) == (intent, task_ref, project)
+
+
+@pytest.mark.parametrize(
     ("text", "project", "tags"),
     [
         ("完成季度报告 #市场", "市场", []),

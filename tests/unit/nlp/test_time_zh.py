@@ -169,6 +169,19 @@ def resolve(text: str, now: datetime = NOW) -> date | datetime | None:
         ("8月十五晚上8点", at(2027, 9, 15, 20)),
         ("2004年八月十五", date(2004, 8, 15)),
         ("八月十五日", date(2027, 8, 15)),
+        # Work-chat holidays: 十一 with a holiday word or before/after; 年前 is the Spring Festival
+        ("十一前", date(2027, 10, 1)),
+        ("十一长假后", date(2027, 10, 1)),
+        ("年前", date(2027, 2, 6)),
+        ("3年前", date(2023, 11, 24)),
+        ("今年年内", date(2026, 12, 31)),
+        # Times of day: 一早, before a meal, 差五分三点
+        ("明天一早", at(2026, 11, 25, 9)),
+        ("明天一早8点", at(2026, 11, 25, 8)),
+        ("午饭前", at(2026, 11, 24, 12)),
+        ("晚饭前", at(2026, 11, 24, 18)),
+        ("差五分三点", at(2026, 11, 24, 14, 55)),
+        ("下午差一刻五点", at(2026, 11, 24, 16, 45)),
     ],
 )
 def test_chinese_expression_resolves(text: str, expected: date | datetime) -> None:
@@ -178,7 +191,7 @@ def test_chinese_expression_resolves(text: str, expected: date | datetime) -> No
 @pytest.mark.parametrize(
     "text",
     ["快一点", "提交3个接口的测试报告", "上线v2.1", "3号楼会议室", "季度报告", "周报", "重点项目",
-     "太晚了", "晚一点", "版本10.2.3", "3-7-2"],
+     "太晚了", "晚一点", "版本10.2.3", "3-7-2", "十一个人", "第十一名", "多年前"],
 )
 def test_ordinary_words_are_not_dates(text: str) -> None:
     assert find_times_zh(normalize(text)[0], NOW, WeekdayCalendar()) == []
@@ -225,6 +238,17 @@ def test_start_expressions_are_start_spans(text: str, expected: date) -> None:
     spans = find_times_zh(normalize(text)[0], NOW, WeekdayCalendar())
     assert [(s.kind, s.value) for s in spans] == [("start", expected)]
     assert (spans[0].start, spans[0].end) == (0, len(text))
+
+
+def test_every_other_week() -> None:
+    result = parse_message("隔周周五开会", NOW)
+    assert (result.recurrence, result.due, result.title) == (
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", "2026-11-27", "开会")
+
+
+def test_a_list_of_dates_leaves_no_conjunction_in_the_title() -> None:
+    result = parse_message("周三和周五开会", NOW)
+    assert (result.due, result.title) == ("2026-11-25", "开会")
 
 
 def test_drafting_tomorrow_is_not_a_start() -> None:
