@@ -25,7 +25,7 @@ CORPUS = Path(os.environ.get("PMBOT_CORPUS_DIR", "/work/shared/corpus"))
 FIELDS = ("intent", "title", "assignees", "due", "start", "priority", "project", "tags",
           "estimate_minutes", "recurrence", "task_ref", "shift")
 TASK_FLOOR = 0.97
-TIME_FLOOR = {"zh": 0.88, "en": 0.90}
+TIME_FLOOR = {"zh": 0.90, "en": 0.90}
 
 needs_corpus = pytest.mark.skipif(not (CORPUS / "tasks_dev.jsonl").exists(),
                                   reason="shared corpus not available")
