@@ -152,7 +152,7 @@ def find_times(text: str, now: datetime, calendar: WorkCalendar, workday_end: ti
                prefer_zh: bool) -> TimeResult:
     """Find every date/time expression in `text` and decide what is due, what starts, what repeats."""
     zh = find_times_zh(text, now, calendar, workday_end)
-    en = find_times_en(text, now, calendar) if _has_latin_or_digit(text) else []
+    en = find_times_en(text, now, calendar, workday_end) if _has_latin_or_digit(text) else []
     spans = merge_spans(zh, en, prefer_zh)
     try:
         spans = mark_ranges(text, [s for s in join_times(text, spans, now) if s.value is not None])

@@ -74,6 +74,11 @@ def test_workday_end_argument_sets_end_of_day() -> None:
     assert result.due == "2026-11-24T17:30:00+08:00"
 
 
+@pytest.mark.parametrize("text", ["send the report EOD", "send the report by end of day"])
+def test_workday_end_argument_reaches_english_end_of_day(text: str) -> None:
+    assert parse_message(text, NOW, workday_end=time(17, 30)).due == "2026-11-24T17:30:00+08:00"
+
+
 def test_dates_in_the_past_are_still_given() -> None:
     assert parse_message("昨天的会议纪要 补一下", NOW).due == "2026-11-23"
 
