@@ -718,6 +718,9 @@ def _hour_context(s: Scanner, i: int) -> bool:
     """True when token i sits where a bare hour is expected ("at 5", "tomorrow 5")."""
     if i == 0:
         return False
+    if s.low[i - 1] == "to" and i >= 2:
+        prev = s.prev_atom(i - 1)
+        return prev is not None and prev.hm is not None and prev.tj == i - 1  # "from 9 to 5"
     return s.low[i - 1] in _HOUR_CONTEXT
 
 
@@ -837,6 +840,8 @@ def _m_time_num(s: Scanner, i: int) -> Atom | None:
         return None
     if _hour_context(s, i) and (_bare_hour_end(s, j) or _dated_before(s, i)):
         return _mk_time(i, j, v, 0, 0, None, False, False)
+    if _hour_after_day(s, i, j, v):
+        return _mk_time(i, j, v, 0, 0, None, False, False)
     # number followed by a part of the day: "10, tonight", "3 in the afternoon"
     k = j
     if s.tok(k) == ",":
@@ -848,6 +853,34 @@ def _m_time_num(s: Scanner, i: int) -> Atom | None:
     if s.tok(k) in ("tonight", "morning", "afternoon", "evening", "night") and 1 <= v <= 12:
         return _mk_time(i, j, v, 0, 0, None, False, False)
     return None
+
+
+def _hour_after_day(s: Scanner, i: int, j: int, v: int) -> bool:
+    """ "by Friday 5", "tomorrow 9", "tomorrow morning 10": a number that ends an expression
+    right after a day is its hour (after a weekday only 1-12: "Monday 21" is the 21st)."""
+    prev = s.prev_atom(i)
+    if prev is None or prev.hm is not None or prev.offset is not None or prev.rec is not None \
+            or prev.ymd is not None or prev.day is not None or prev.weak or prev.period is not None:
+        return False
+    if not (prev.tj == i or (prev.tj == i - 1 and s.low[i - 1] == ",")):
+        return False
+    if prev.rel is not None:
+        ok = 0 <= v <= 23
+    elif (prev.wd is not None and prev.nth is None) or prev.pod is not None:
+        ok = 1 <= v <= 12
+    else:
+        return False
+    if not ok:
+        return False
+    if j >= s.n:
+        return True
+    t = s.low[j]
+    if t == "p" and s.glued(j) and j + 1 < s.n and s.isnum[j + 1]:
+        return True  # "Friday 5 p2"
+    if not s.is_word(j):
+        return t in (",", "!", "?", ";", ")", "(", "#", "@") or (t == "." and s.boundary(j + 1))
+    return t in _BARE_HOUR_FOLLOWERS and t not in MONTHS and t not in WEEKDAYS and \
+        t not in ("the", "to", "and", "or", "in", "on")
 
 
 def _dated_before(s: Scanner, i: int) -> bool:
@@ -969,6 +1002,10 @@ def _m_past_to(s: Scanner, i: int) -> Atom | None:
     rel = s.tok(j)
     if rel not in ("past", "after", "to", "before", "till", "til"):
         return None
+    if s.isnum[i] and rel in ("to", "till", "til") and s.tok(i + 1) == rel and \
+            s.tok(i - 1) not in ("at", "around", "about", "by", "@", "approximately", "approx",
+                                 "circa", "ca"):
+        return None  # "from 9 to 5", "2 to 4pm": a range of hours, not 4:58
     j += 1
     hr: tuple[int, int] | None = None
     if j < s.n and s.isnum[j] and len(s.raw[j]) <= 2:
@@ -1711,7 +1748,14 @@ def _m_recurrence(s: Scanner, i: int) -> Atom | None:
             kk += 1
         if s.tok(kk) == "the":
             kk += 1
-        if s.tok(kk) == "last" and s.tok(kk + 1) == "day":
+        nth = _nth_weekday(s, kk)
+        if nth is not None:
+            # "every month on the first Monday", "monthly on the last Friday"
+            k, rec.byday_n, wd = nth
+            rec.byday = (wd,)
+            tail = _of_the_month(s, k)
+            k = tail if tail is not None else k
+        elif s.tok(kk) == "last" and s.tok(kk + 1) == "day":
             rec.bymonthday = -1
             k = kk + 2
         elif s.tok(kk) == "end" and (s.tok(kk + 1) == "of" or s.boundary(kk + 1)):
@@ -1734,6 +1778,20 @@ def _m_recurrence(s: Scanner, i: int) -> Atom | None:
     if w in _FREQ_WORDS and k == i + 1 and s.is_word(k) and s.tok(k) not in _REC_FOLLOWERS:
         a.adjective = True
     return a
+
+
+def _nth_weekday(s: Scanner, j: int) -> tuple[int, int, int] | None:
+    """ "first Monday", "2nd Tuesday", "last Friday" at j → (end, n, weekday); last is -1."""
+    if s.tok(j) == "last":
+        o: tuple[int, int] | None = (j + 1, -1)
+    else:
+        o = s.ordinal_word(j)
+        if o is None and j < s.n and s.isnum[j] and s.tok(j + 1) in ORDINAL_SUFFIXES and \
+                s.glued(j):
+            o = (j + 2, int(s.raw[j]))
+    if o is None or not (1 <= o[1] <= 5 or o[1] == -1) or s.tok(o[0]) not in WEEKDAYS:
+        return None
+    return o[0] + 1, o[1], WEEKDAYS[s.tok(o[0])]
 
 
 def _of_the_month(s: Scanner, k: int) -> int | None:

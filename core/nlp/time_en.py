@@ -22,6 +22,7 @@ Choices the contract leaves open, made here:
 from __future__ import annotations
 
 import calendar as _cal
+import re
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from itertools import pairwise
 
@@ -36,6 +37,7 @@ from core.nlp.en_lex import (
     PARTS_OF_DAY,
     POINT_CONNECTORS,
     START_CONNECTORS,
+    WEEKDAYS,
 )
 from core.nlp.types import Grain, SpanKind, TimeSpan
 
@@ -105,7 +107,45 @@ def _find(text: str, now: datetime, calendar: WorkCalendar, eod: time) -> list[T
                 span = TimeSpan(span.start, span.end, "recurrence", value, grain,
                                 rrule=span.rrule)
         spans.append(span)
-    return _join_near_clock(sc, spans)
+    return _join_ranges(sc, _join_near_clock(sc, spans))
+
+
+_RANGE_GAP = re.compile(r"\s*(?:to|until|till|thru|through|-|–|—)\s*", re.IGNORECASE)
+
+
+def _join_ranges(sc: Scanner, spans: list[TimeSpan]) -> list[TimeSpan]:
+    """ "from 2 to 4pm tomorrow", "from 10am to 2pm", "from Monday 9am to 5pm": the two ends
+    of a range of times share one day, and the word between them goes with the end."""
+    out = list(spans)
+    for k in range(len(out) - 1):
+        a, b = out[k], out[k + 1]
+        if a.kind != "start" or b.kind != "point" or \
+                _RANGE_GAP.fullmatch(sc.text, a.end, b.start) is None:
+            continue
+        bstart = b.start
+        word = sc.text[a.end:b.start].strip().lower()
+        if word.isalpha():
+            bstart = a.end + sc.text[a.end:b.start].lower().index(word)
+        if type(a.value) is date and type(b.value) is date:
+            shift = timedelta(days=7) if 0 < (a.value - b.value).days < 7 and \
+                sc.text[b.start:b.end].split()[-1].lower().strip(".") in WEEKDAYS else \
+                timedelta(0)
+            # "from Monday to Friday": the weekday that ends a range comes after its start
+            out[k + 1] = TimeSpan(bstart, b.end, b.kind, b.value + shift, b.grain)
+            continue
+        if not isinstance(a.value, datetime) or not isinstance(b.value, datetime) or \
+                (not a.time_only and not b.time_only):
+            continue
+        if a.time_only and not b.time_only:
+            start = datetime.combine(b.value.date(), a.value.timetz())
+            out[k] = TimeSpan(a.start, a.end, a.kind, start, a.grain)
+            out[k + 1] = TimeSpan(bstart, b.end, b.kind, b.value, b.grain)
+            continue
+        end = datetime.combine(a.value.date(), b.value.timetz())
+        if end < a.value:
+            end += timedelta(days=1)  # "from 10pm to 2am"
+        out[k + 1] = TimeSpan(bstart, b.end, b.kind, end, b.grain, time_only=a.time_only)
+    return out
 
 
 def _drop_adjectives(sc: Scanner, clusters: list[list[Atom]],
