@@ -28,6 +28,8 @@ import httpx
 import uvicorn
 
 CONCURRENCY = 50
+CLIENT_PROCESSES = 5
+PER_PROCESS = CONCURRENCY // CLIENT_PROCESSES
 REQUESTS = int(os.environ.get("PMBOT_BENCH_SLACK_REQUESTS", "1000"))
 WARMUP = 100
 SECRET = "bench-signing-secret"
@@ -96,13 +98,14 @@ def _signed(verifier: Any, body: str) -> dict[str, str]:
     }
 
 
-async def _fire(url: str, bodies: list[str], mode: str) -> list[float]:
-    """Post `bodies`, 50 at a time; `burst`: waves of 50 sent together, each wave after the
-    last has been answered; `closed`: 50 clients each sending its next as soon as answered."""
+async def _fire(url: str, bodies: list[str], mode: str, barrier: Any) -> list[float]:
+    """Post `bodies` with `PER_PROCESS` in flight. `burst`: waves, every client process starting
+    each wave together (a barrier) once the last wave was answered; `closed`: each of the
+    concurrent senders posts its next request as soon as its last was answered."""
     from slack_sdk.signature import SignatureVerifier
 
     verifier = SignatureVerifier(SECRET)
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    limits = httpx.Limits(max_connections=PER_PROCESS, max_keepalive_connections=PER_PROCESS)
     latencies: list[float] = []
     async with httpx.AsyncClient(limits=limits, timeout=30) as client:
 
@@ -115,12 +118,13 @@ async def _fire(url: str, bodies: list[str], mode: str) -> list[float]:
                 raise RuntimeError(f"{url} answered {response.status_code}")
 
         if mode == "burst":
-            for i in range(0, len(bodies), CONCURRENCY):
-                wave = bodies[i : i + CONCURRENCY]
+            for i in range(0, len(bodies), PER_PROCESS):
+                wave = bodies[i : i + PER_PROCESS]
                 signed = [_signed(verifier, b) for b in wave]
+                await asyncio.to_thread(barrier.wait)
                 await asyncio.gather(*(one(b, h) for b, h in zip(wave, signed, strict=True)))
         else:
-            gate = asyncio.Semaphore(CONCURRENCY)
+            gate = asyncio.Semaphore(PER_PROCESS)
 
             async def gated(body: str) -> None:
                 async with gate:
@@ -130,23 +134,40 @@ async def _fire(url: str, bodies: list[str], mode: str) -> list[float]:
     return latencies
 
 
-def _load_process(url: str, warmup: list[str], runs: dict[str, list[str]], conn: Any) -> None:
-    asyncio.run(_fire(url, warmup, "closed"))
-    conn.send({mode: asyncio.run(_fire(url, bodies, mode)) for mode, bodies in runs.items()})
+def _load_process(
+    url: str, warmup: list[str], runs: dict[str, list[str]], barrier: Any, conn: Any
+) -> None:
+    asyncio.run(_fire(url, warmup, "closed", barrier))
+    results = {}
+    for mode, bodies in runs.items():
+        barrier.wait()  # every client process starts each run together
+        results[mode] = asyncio.run(_fire(url, bodies, mode, barrier))
+    conn.send(results)
     conn.close()
 
 
 def _measure(url: str, response_url: str, users: list[str]) -> dict[str, list[float]]:
-    # The load generator runs in its own process, as wrk or hey would: in this one it would
-    # compete with the server for the GIL and its own delays would count as the server's.
+    # The load comes from client processes of their own, as from wrk or hey: in pmbot's process
+    # the client would compete with the server for the GIL, and one client process at this
+    # rate is itself the bottleneck, its scheduling delays counted as the server's.
     ctx = multiprocessing.get_context("spawn")
-    parent, child = ctx.Pipe(duplex=False)
-    warmup = _bodies(response_url, WARMUP, users)
-    runs = {mode: _bodies(response_url, REQUESTS, users) for mode in ("burst", "closed")}
-    proc = ctx.Process(target=_load_process, args=(url, warmup, runs, child))
-    proc.start()
-    latencies: dict[str, list[float]] = parent.recv()
-    proc.join()
+    barrier = ctx.Barrier(CLIENT_PROCESSES)
+    procs, pipes = [], []
+    share = REQUESTS // CLIENT_PROCESSES
+    for _ in range(CLIENT_PROCESSES):
+        parent, child = ctx.Pipe(duplex=False)
+        warmup = _bodies(response_url, WARMUP // CLIENT_PROCESSES, users)
+        runs = {mode: _bodies(response_url, share, users) for mode in ("burst", "closed")}
+        proc = ctx.Process(target=_load_process, args=(url, warmup, runs, barrier, child))
+        proc.start()
+        procs.append(proc)
+        pipes.append(parent)
+    latencies: dict[str, list[float]] = {"burst": [], "closed": []}
+    for parent in pipes:
+        for mode, values in parent.recv().items():
+            latencies[mode].extend(values)
+    for proc in procs:
+        proc.join()
     return latencies
 
 
@@ -220,8 +241,8 @@ def main() -> None:
         pmbot_asgi = SlackASGI(adapter)
         print(
             f"Slack HTTP endpoint ack latency: {REQUESTS} signed `/pm list` slash commands per "
-            f"run, {CONCURRENCY} concurrent, after {WARMUP} warm-up; measured by a client in "
-            "its own process"
+            f"run, {CONCURRENCY} concurrent, after {WARMUP} warm-up; measured by "
+            f"{CLIENT_PROCESSES} client processes"
         )
         try:
             with _Served(_bare_bolt(api_url)) as url:
