@@ -101,6 +101,7 @@ class Atom:
     hol: tuple[str, ...] | None = None  # a named day ("christmas"), resolved with wmod/year
     adjective: bool = False  # "weekly report": a frequency word used before a noun
     utc_offset: int | None = None  # minutes east of UTC written after an ISO time
+    week_of: bool = False  # "the first week of May", "the week of Dec 7": ends on its Friday
     weak: bool = False
     slots: frozenset[str] = field(default_factory=frozenset)
 
@@ -1443,6 +1444,47 @@ def _m_weekday(s: Scanner, i: int) -> Atom | None:
     return Atom(i, k, wd=wd, wmod=mod, nth=nth, weak=weak)
 
 
+def _week_of(s: Scanner, i: int) -> Atom | None:
+    """ "the first week of December", "last week of next month", "the week of Dec 7": a week
+    named by its place in a month or by a day in it; as a deadline it ends on its Friday."""
+    j = i + 1 if s.tok(i) == "the" else i
+    n: int | None = None
+    if s.tok(j) == "last" and s.tok(j + 1) == "week":
+        n, j = -1, j + 1
+    else:
+        o = s.ordinal_word(j)
+        if o is None and j < s.n and s.isnum[j] and s.tok(j + 1) in ORDINAL_SUFFIXES:
+            o = (j + 2, int(s.raw[j]))
+        if o is not None and 1 <= o[1] <= 5 and s.tok(o[0]) == "week":
+            n, j = o[1], o[0]
+    if s.tok(j) != "week" or s.tok(j + 1) != "of":
+        return None
+    k = j + 2
+    if n is None:
+        if s.tok(k) == "the":
+            k += 1
+        d = _m_monthdate(s, k) if s.tok(k) in MONTHS or (k < s.n and s.isnum[k]) else None
+        if d is None and k < s.n and s.isnum[k]:
+            d = _m_numeric_date(s, k)
+        if d is None or d.ymd is None:
+            return None
+        d.ti, d.week_of = i, True
+        return d
+    if s.tok(k) in ("the", "this") and s.tok(k + 1) == "month":
+        return Atom(i, k + 2, wd=4, nth=n, week_of=True)
+    if s.tok(k) in ("next", "last", "previous") and s.tok(k + 1) == "month":
+        return Atom(i, k + 2, wd=4, nth=n, week_of=True,
+                    period=("month", 1 if s.tok(k) == "next" else -1, "end"))
+    mw = s.month_word(k)
+    if mw is None:
+        return None
+    a = Atom(i, mw[0], wd=4, nth=n, month=mw[1], week_of=True)
+    yr = s.year_digits(mw[0], False)
+    if yr is not None:
+        a.tj, a.year = yr
+    return a
+
+
 def _m_period(s: Scanner, i: int) -> Atom | None:
     """ "this week", "next week", "end of month", "the week after next", "eow", "weekend",
     "end of next quarter", "beginning of next month", "mid-month", "Q3", "end of March"."""
@@ -1459,6 +1501,9 @@ def _m_period(s: Scanner, i: int) -> Atom | None:
         if yq is not None:
             aq.tj, aq.year = yq
         return aq
+    wk = _week_of(s, i)
+    if wk is not None:
+        return wk
     # "the last day of October", "first day of next month"
     jd = j + 1 if w == "the" else j
     if s.tok(jd) in ("last", "first") and s.tok(jd + 1) == "day" and s.tok(jd + 2) == "of":
@@ -1955,7 +2000,7 @@ def _build_dispatch() -> dict[str, tuple[Callable[[Scanner, int], Atom | None], 
         _m_weekday)
     add(["a", "quarter", "half"], _m_past_to)
     add(list(ORDINAL_UNITS) + list(ORDINAL_TENS), _m_monthdate, _m_weekday, _m_period)
-    add(["first", "last"], _m_period)
+    add(["first", "last", "week"], _m_period)
     add([*list(_FREQ_WORDS), "every", "each", "evry", "bi", "on"], _m_recurrence)
     add(["on"], _m_ordinal_day, _m_monthly_prefix)
     add([*HOLIDAY_FIRST_WORDS, "next", "last", "previous", "following", "this", "coming"],

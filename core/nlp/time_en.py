@@ -395,6 +395,8 @@ def _resolve_cluster(sc: Scanner, cl: list[Atom], now: datetime,
     if res is None:
         return None
     value, grain, time_only = res
+    if is_start and any(a.week_of for a in cl) and type(value) is date:
+        value = _week_monday(value)  # "starting the first week of May": its Monday
     kind: SpanKind = "start" if is_start else "point"
     return TimeSpan(start_char, end_char, kind, value, grain, time_only=time_only)
 
@@ -551,6 +553,8 @@ def _date_of(cl: list[Atom], now: datetime, today: date,
         r = _resolve_ymd(y, m, dd, a.ymd_alt, wd_atom.wd if wd_atom else None, mod, today)
         if r is None:
             return _INVALID
+        if a.week_of:
+            return (_week_monday(r) + timedelta(days=4), "week")
         return (r, "day")
     day_atom = next((a for a in cl if a.day is not None), None)
     month_atom = next((a for a in cl if a.month is not None), None)
@@ -564,7 +568,7 @@ def _date_of(cl: list[Atom], now: datetime, today: date,
         return _INVALID if r2 is None else (r2, "day")
     if wd_atom is not None and wd_atom.wd is not None:
         r3 = _resolve_weekday(wd_atom, period_atom, off, month_atom, cl, now, today, calendar)
-        return _INVALID if r3 is None else (r3, "day")
+        return _INVALID if r3 is None else (r3, "week" if wd_atom.week_of else "day")
     rel_atom = next((a for a in cl if a.rel is not None), None)
     if rel_atom is not None and rel_atom.rel is not None:
         return (today + timedelta(days=rel_atom.rel), "day")

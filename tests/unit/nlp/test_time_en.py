@@ -374,6 +374,121 @@ def test_end_of_day_follows_the_configured_workday_end(text: str, expected: str)
         dt(expected) if "pm" in text else dt(expected).replace(hour=18, minute=0))
 
 
+# ---------------------------------------------------------------- grammar added for the 95% issue
+@pytest.mark.parametrize(
+    ("text", "cut", "expected"),
+    [
+        # offsets counted from a date after from / since / after
+        ("in 2 weeks from Monday", "in 2 weeks from Monday", date(2026, 12, 14)),
+        ("3 days since Jan 5", "3 days since Jan 5", date(2027, 1, 8)),
+        ("2 years since 2011", "2 years since 2011", date(2013, 1, 1)),  # from its start
+        ("in two weeks since the year 2011", "in two weeks since the year 2011",
+         date(2011, 1, 15)),
+        ("3 weeks from next month", "3 weeks from next month", date(2026, 12, 22)),
+        # ... and from now when no date follows: "from" stays in the title
+        ("ship in 2 days from the kickoff", "in 2 days", date(2026, 11, 26)),
+        # a year said as such
+        ("the year 2027", "the year 2027", date(2027, 12, 31)),
+        ("in the year 2027", "in the year 2027", date(2027, 12, 31)),
+        # a message that is only a length of time
+        ("3 days", "3 days", date(2026, 11, 27)),
+        ("2 weeks.", "2 weeks", date(2026, 12, 8)),
+        # weeks named by their place in a month, or by a day in them: their Friday
+        ("first week of December", "first week of December", date(2026, 12, 4)),
+        ("by the last week of December", "by the last week of December", date(2026, 12, 25)),
+        ("the second week of next month", "the second week of next month",
+         date(2026, 12, 11)),
+        ("the week of Dec 7", "the week of Dec 7", date(2026, 12, 11)),
+    ],
+)
+def test_dates_added_for_the_accuracy_target(text: str, cut: str, expected: date) -> None:
+    span = first(text)
+    assert text[span.start:span.end] == cut
+    assert span.value == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["spend 3 days on the migration", "3 days of work", "2 weeks after the launch",
+     "a week of testing", "the year ahead"],
+)
+def test_lengths_of_time_inside_a_task_are_not_dates(text: str) -> None:
+    assert find_times_en(text, NOW, CAL) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a number that ends an expression right after a day is its hour
+        ("by Friday 5", "2026-11-27 17:00"),
+        ("Friday 10", "2026-11-27 10:00"),
+        ("tomorrow 9", "2026-11-25 09:00"),
+        ("tomorrow 14", "2026-11-25 14:00"),
+        ("tomorrow morning 10", "2026-11-25 10:00"),
+        ("Friday 5, call Bob", "2026-11-27 17:00"),
+        ("Friday 5 p1", "2026-11-27 17:00"),
+    ],
+)
+def test_a_number_after_a_day_is_its_hour(text: str, expected: str) -> None:
+    assert first(text).value == dt(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Monday 21", date(2026, 12, 21)),  # 13 and over after a weekday: the day of month
+     ("Friday 5 bugs", date(2026, 11, 27)), ("Friday 5 July", date(2027, 7, 5)),
+     ("Monday 2 review", date(2026, 11, 30))],
+)
+def test_a_number_after_a_weekday_that_is_not_its_hour(text: str, expected: date) -> None:
+    assert first(text).value == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "spans"),
+    [
+        ("from 9 to 5", [("from 9", "2026-11-25 09:00"), ("to 5", "2026-11-25 17:00")]),
+        ("from 2 to 4pm tomorrow",
+         [("from 2", "2026-11-25 14:00"), ("to 4pm tomorrow", "2026-11-25 16:00")]),
+        ("from 10am to 2pm", [("from 10am", "2026-11-25 10:00"), ("to 2pm", "2026-11-25 14:00")]),
+        ("from Monday 9am to 5pm",
+         [("from Monday 9am", "2026-11-30 09:00"), ("to 5pm", "2026-11-30 17:00")]),
+        ("from 10pm to 2am", [("from 10pm", "2026-11-24 22:00"), ("to 2am", "2026-11-25 02:00")]),
+        ("from 3pm until 5pm",
+         [("from 3pm", "2026-11-24 15:00"), ("until 5pm", "2026-11-24 17:00")]),
+    ],
+)
+def test_the_ends_of_a_range_of_times_share_a_day(text: str, spans: list[tuple[str, str]]
+                                                  ) -> None:
+    got = find_times_en(text, NOW, CAL)
+    assert [(text[s.start:s.end], s.value) for s in got] == [(c, dt(v)) for c, v in spans]
+    assert [s.kind for s in got] == ["start", "point"]
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("from Monday to Friday", date(2026, 11, 30), date(2026, 12, 4)),
+        ("from Friday until Tuesday", date(2026, 11, 27), date(2026, 12, 1)),
+        ("from Wed to Fri next week", date(2026, 12, 2), date(2026, 12, 4)),
+        ("off from Dec 21 to Jan 4", date(2026, 12, 21), date(2027, 1, 4)),
+    ],
+)
+def test_a_range_of_days_ends_after_it_starts(text: str, start: date, end: date) -> None:
+    assert [s.value for s in find_times_en(text, NOW, CAL)] == [start, end]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("10 to 5", None), ("2 to 4pm", dt("2026-11-24 16:00")),
+     ("at 10 to 5", dt("2026-11-24 16:50")), ("ten to five", dt("2026-11-24 16:50")),
+     ("20 minutes to 5", dt("2026-11-24 16:40"))],
+)
+def test_digits_to_digits_is_a_range_unless_said_as_a_clock(text: str,
+                                                            expected: datetime | None) -> None:
+    spans = find_times_en(text, NOW, CAL)
+    assert (spans[-1].value if spans else None) == expected
+
+
 # ---------------------------------------------------------------- recurrence
 @pytest.mark.parametrize(
     ("text", "rrule", "value"),
@@ -407,6 +522,10 @@ def test_end_of_day_follows_the_configured_workday_end(text: str, expected: str)
         ("on weekdays at 9", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", dt("2026-11-25 09:00")),
         ("every weekday morning", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", dt("2026-11-25 09:00")),
         ("yearly", "FREQ=YEARLY", date(2026, 11, 24)),
+        ("every month on the first Monday", "FREQ=MONTHLY;BYDAY=1MO", date(2026, 12, 7)),
+        ("monthly on the last Friday", "FREQ=MONTHLY;BYDAY=-1FR", date(2026, 11, 27)),
+        ("quarterly on the 2nd Tuesday", "FREQ=MONTHLY;INTERVAL=3;BYDAY=2TU",
+         date(2026, 12, 8)),
     ],
 )
 def test_recurrences_give_an_rrule_and_the_first_occurrence(text: str, rrule: str,
