@@ -861,6 +861,21 @@ def _hour_for(period: str | None, hour: int) -> tuple[int, int] | None:
     return hour, 0
 
 
+# `三点建议`, `五点总结` count points, not hours.
+_POINTS_NOUN: Final = re.compile(r"\s*(?:建议|总结|意见|要求|内容|原因|问题|想法|说明|看法|体会|心得|注意事项"
+                                 r"|理由|好处|事项|共识|改进|结论|不足|措施|原则|目标|思考|感想|收获|反馈)")
+
+
+def _points_of_a_list(m: re.Match[str], period: str | None, grain: Grain) -> bool:
+    """A bare `N点` before a noun such as 建议/总结, with no day or period word, is a count."""
+    if period is not None or grain != "hour" or not m.group(0).endswith("点"):
+        return False
+    before = m.string[m.start() - 1: m.start()]
+    if before and before in "天日号末一二三四五六七晚早午":
+        return False
+    return _POINTS_NOUN.match(m.string, m.end()) is not None
+
+
 def _time_hit(m: re.Match[str], ctx: _Ctx) -> _Tod | None:
     groups = m.groupdict()
     period = groups.get("per")
@@ -906,6 +921,8 @@ def _time_hit(m: re.Match[str], ctx: _Ctx) -> _Tod | None:
             return None
         minute, grain = parsed, "minute"
     second = _num(groups.get("s")) or 0 if groups.get("s") else 0
+    if _points_of_a_list(m, period, grain):
+        return None
     # `一点` alone is far more often "a little" (快一点, 晚一点) than one o'clock.
     if raw_hour == "一" and grain == "hour" and period in {None, "早", "晚", "夜"}:
         return None
@@ -980,8 +997,9 @@ _DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
     ("月", _c(rf"{_YEARPART}\s*的?(?:第(?P<mn>1[0-2]|[1-9]|十[一二]?|[一二三四五六七八九])个月|(?P<first>首月))"),
      _h_nth_month),
     ("现此", _c(r"(?P<now>现在|此刻)"), _h_now),
-    ("天日", _c(r"(?P<w>今明|明后)两?[天日]|(?:这|近|最近)(?P<few>一两|两三|两|几|[二三四五六七八九十]|[2-9]"
-              r"|[1-9]\d)(?:个)?[天日](?:内|之内|以内)?|(?<![\w])前(?P<ago>两|几)[天日]|过几[天日]"),
+    # A stretch of days before 的 describes a thing (`这两天的会议纪要`), it is no deadline.
+    ("天日", _c(r"(?:(?P<w>今明|明后)两?[天日]|(?:这|近|最近)(?P<few>一两|两三|两|几|[二三四五六七八九十]|[2-9]"
+              r"|[1-9]\d)(?:个)?[天日](?:内|之内|以内)?|(?<![\w])前(?P<ago>两|几)[天日]|过几[天日])(?!\s*的)"),
      _h_few_days),
     ("工", _c(r"(?:下一?个|次)工作日"), _h_next_workday),
     ("月", _c(r"(?:(?<!\d)(?P<y>\d{4}|[零〇一二三四五六七八九]{4})\s*年|" + _RY_P + r")\s*的?"
@@ -1003,7 +1021,7 @@ _DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
     ("过", _c(rf"过(?<![\d.]){_NUM_P}\s*个?\s*(?P<u>分钟|小时|钟头|工作日|天|周|星期|礼拜|月|年)"),
      _h_offset),
     ("来去过接", _c(rf"(?P<dir>未来|接下来|过去)(?<![\d.]){_NUM_P}\s*个?\s*"
-                  r"(?P<u>分钟|小时|钟头|工作日|天|周|星期|礼拜|月|年)(?:内|之内|以内|里)?"), _h_offset),
+                  r"(?P<u>分钟|小时|钟头|工作日|天|周|星期|礼拜|月|年)(?:内|之内|以内|里)?(?!\s*的)"), _h_offset),
     # A bare 月/日 is a month or a day of a date (`12月15日前`) unless a list separator follows.
     ("后前", _c(rf"(?P<parts>(?:(?<![\d.])(?:\d+|[{_CN_NUM}]+)\s*(?:个\s*)?"
               r"(?:分钟|分|小时|钟头|天|周|星期|礼拜|年|个月|(?:月|日)(?=\s*[,，、]))"
@@ -1017,7 +1035,7 @@ _RECUR_RULES: Final = [
     ("每天", _c(r"每天|每日|天天|每(?=[早晚夜])"), "day"),
     ("每", _c(rf"每隔?(?P<n>\d+|[{_CN_NUM}]+)个?(?:天|日)(?:\s*[一1][次回])?"), "day"),
     ("每", _c(rf"每隔?(?P<n>\d+|[{_CN_NUM}]+)?个?{_WEEK_UNIT}"
-        rf"(?P<days>[一二三四五六日天1-7](?:\s*[、,和及与/]?\s*{_WEEK_UNIT}?[一二三四五六日天1-7])*)?"
+        rf"(?P<days>[一二三四五六日天1-7](?:\s*[、,和及与/]?\s*{_WEEK_UNIT}?[一二三四五六日天1-7](?![点时]))*)?"
         r"(?![次回遍])(?:\s*[一1][次回])?"), "week"),
     ("每", _c(rf"每隔?(?P<n>\d+|[{_CN_NUM}]+)?个?月(?:的)?(?:(?P<end>底|末|最后一天)|(?P<begin>初)"
         rf"|(?P<md>\d{{1,2}}|[{_CN_NUM}]{{1,3}})[号日])?"), "month"),
@@ -1031,7 +1049,7 @@ _WEEKDAY_CHARS: Final = re.compile(r"[一二三四五六日天1-7]")
 _PER_P: Final = (r"(?P<per>凌晨|清晨|早晨|早上|早间|一大早|一早|上午|中午|午后|下午|傍晚|晚上|晚间|夜里|夜间|深夜|半夜"
                  r"|今晚|今早|今晨|今夜|明早|明晚|明晨|昨晚|昨夜|当晚|早|晚|夜)")
 _TIME_RULES: Final = [
-    ("点时", _c(rf"(?:{_PER_P}\s*)?(?:差\s*(?:(?P<lessq>[一1])刻|(?P<less>[0-5]?\d|[零〇一二两三四五六七八九十]{{1,3}})\s*分钟?)\s*)?(?P<h>2[0-4]|[01]?\d|[零〇一二两三四五六七八九十]{{1,3}})\s*(?:点|时)钟?\s*"
+    ("点时", _c(rf"(?:{_PER_P}\s*)?(?:差\s*(?:(?P<lessq>[一1])刻|(?P<less>[0-5]?\d|[零〇一二两三四五六七八九十]{{1,3}})\s*分钟?)\s*)?(?<![周期拜])(?P<h>2[0-4]|[01]?\d|二十[一二三四]?|(?:(?<=[周期拜][一二三四五六日天])|(?<![零〇一二两三四五六七八九]))十[一二三四五六七八九]?|(?<![十百])[零〇一二两三四五六七八九])\s*(?:点|时)钟?\s*"
        r"(?:(?P<half>半)|(?P<q>[一1三3])刻|(?P<mi>[0-5]?\d|[零〇一二三四五六七八九十]{1,3})\s*分?"
        r"(?:\s*(?P<s>[0-5]?\d|[零〇一二三四五六七八九十]{1,3})\s*秒)?)?(?:钟|整|多钟?|许|左右)?")),
     (":", _c(rf"(?:{_PER_P}\s*)?(?:(?<![\d:])|(?<=[-/.月]\d\d))(?P<hh>2[0-4]|[01]?\d):(?P<mm>[0-5]\d)(?::(?P<ss>[0-5]\d))?"

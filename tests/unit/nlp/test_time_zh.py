@@ -182,6 +182,14 @@ def resolve(text: str, now: datetime = NOW) -> date | datetime | None:
         ("晚饭前", at(2026, 11, 24, 18)),
         ("差五分三点", at(2026, 11, 24, 14, 55)),
         ("下午差一刻五点", at(2026, 11, 24, 16, 45)),
+        # A weekday right before a Chinese-numeral hour: 周一九点 is Monday 9:00, not 19:00
+        ("周五三点", at(2026, 11, 27, 15)),
+        ("周一九点", at(2026, 11, 30, 9)),
+        ("周三十点", at(2026, 11, 25, 10)),
+        ("下周一十点半", at(2026, 11, 30, 10, 30)),
+        ("星期三十一点半", at(2026, 11, 25, 11, 30)),
+        # A stretch of days as a deadline (not before 的, see below)
+        ("未来三天内", date(2026, 11, 27)),
     ],
 )
 def test_chinese_expression_resolves(text: str, expected: date | datetime) -> None:
@@ -191,7 +199,8 @@ def test_chinese_expression_resolves(text: str, expected: date | datetime) -> No
 @pytest.mark.parametrize(
     "text",
     ["快一点", "提交3个接口的测试报告", "上线v2.1", "3号楼会议室", "季度报告", "周报", "重点项目",
-     "太晚了", "晚一点", "版本10.2.3", "3-7-2", "十一个人", "第十一名", "多年前"],
+     "太晚了", "晚一点", "版本10.2.3", "3-7-2", "十一个人", "第十一名", "多年前", "三十点",
+     "五点建议", "做个三点总结", "整理这两天的会议纪要", "统计过去7天的数据"],
 )
 def test_ordinary_words_are_not_dates(text: str) -> None:
     assert find_times_zh(normalize(text)[0], NOW, WeekdayCalendar()) == []
@@ -238,6 +247,16 @@ def test_start_expressions_are_start_spans(text: str, expected: date) -> None:
     spans = find_times_zh(normalize(text)[0], NOW, WeekdayCalendar())
     assert [(s.kind, s.value) for s in spans] == [("start", expected)]
     assert (spans[0].start, spans[0].end) == (0, len(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "rrule", "due"),
+    [("每周五三点 发周报", "FREQ=WEEKLY;BYDAY=FR", "2026-11-27T15:00:00+08:00"),
+     ("每周一三五九点 站会", "FREQ=WEEKLY;BYDAY=MO,WE,FR", "2026-11-25T09:00:00+08:00")],
+)
+def test_weekly_days_stop_at_the_hour(text: str, rrule: str, due: str) -> None:
+    result = parse_message(text, NOW)
+    assert (result.recurrence, result.due) == (rrule, due)
 
 
 def test_every_other_week() -> None:
