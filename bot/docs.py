@@ -29,9 +29,8 @@ def roles_markdown() -> str:
 
 def commands_markdown() -> str:
     """The command reference as Markdown."""
-    from bot.router import COMMANDS, Router  # noqa: F401  # importing the router registers nothing
-
     import bot.commands  # noqa: F401  # registers the command modules
+    from bot.router import COMMANDS
 
     lines = ["| command | 中文 | what it does |", "| --- | --- | --- |"]
     for cmd in sorted(COMMANDS.values(), key=lambda c: (c.group, c.name)):
@@ -48,9 +47,9 @@ def render(readme: str) -> str:
     """README text with every generated section brought up to date."""
     for name, build in SECTIONS.items():
         pattern = re.compile(
-            rf"(<!-- generated:{name} -->\n).*?(\n<!-- /generated:{name} -->)", re.DOTALL
+            rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)", re.DOTALL
         )
-        readme = pattern.sub(lambda m, b=build: m.group(1) + b() + m.group(2), readme)  # type: ignore[misc]
+        readme = pattern.sub(lambda m, b=build: m.group(1) + b() + "\n" + m.group(2), readme)  # type: ignore[misc]
     return readme
 
 

@@ -183,7 +183,7 @@ CHANNEL_SUBCOMMANDS: dict[str, Handler] = {}
 @command(
     "channel",
     aliases=("频道", "群"),
-    usage="channel bind KEY",
+    usage="channel bind KEY | channel digest HH:MM|off",
     summary="bind this chat channel to a project (digests, default project)",
     summary_zh="把当前群/频道绑定到项目（日报、默认项目）",
     group="projects",

@@ -1038,7 +1038,7 @@ def set_channel_digest(
     ).first()
     if channel is None or channel.project_id is None:
         raise InvalidInput(
-            "this channel is not bound to a project", hint="bind it first: bind PROJECT"
+            "this channel is not bound to a project", hint="bind it first: channel bind KEY"
         )
     project = ctx.session.get(Project, channel.project_id)
     assert project is not None

@@ -15,6 +15,12 @@ def test_generated_sections_are_current() -> None:
     assert render(text) == text, "run `python -m bot.docs` to regenerate README sections"
 
 
+def test_generated_sections_hold_the_tables() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert "| `task.delete`: delete tasks |" in text
+    assert "| `done TASK` |" in text
+
+
 def test_every_setting_is_documented() -> None:
     text = README.read_text(encoding="utf-8")
     missing = []
