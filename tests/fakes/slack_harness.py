@@ -31,6 +31,7 @@ SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-1111-2222-pmbottest"
 APP_TOKEN = "xapp-1-A0PMBOT01-1111-pmbottest"
 CHANNEL = "C0WEB0001"
+CLIENT_ID = "1111.2222"
 
 _counter = 0
 
@@ -82,7 +83,10 @@ def slack_settings(api: FakeSlackAPI, **extra: Any) -> Settings:
 class SlackHarness:
     """A fake Slack, pmbot built on `engine`, and pmbot's HTTP endpoint, started and stopped together."""
 
-    def __init__(self, engine: Engine, clock: Clock, *, http: bool = True) -> None:
+    def __init__(
+        self, engine: Engine, clock: Clock, *, http: bool = True, oauth: bool = False
+    ) -> None:
+        self.oauth = oauth
         self.engine = engine
         self.clock = clock
         self.with_http = http
@@ -100,7 +104,12 @@ class SlackHarness:
             ("U0CAROL01", "carol", "Europe/London", "en-GB"),
         ):
             self.api.add_user(user_id, name, tz=tz, locale=locale)
-        self.settings = slack_settings(self.api)
+        extra = (
+            {"slack_bot_token": None, "slack_client_id": CLIENT_ID, "slack_client_secret": "shh"}
+            if self.oauth
+            else {}
+        )
+        self.settings = slack_settings(self.api, **extra)
         self.app = build_app(self.settings, clock=self.clock, engine=self.engine, migrate=False)
         self.adapter = build_slack_app(self.app)
         if self.with_http:
