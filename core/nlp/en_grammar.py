@@ -672,8 +672,9 @@ def _m_pod(s: Scanner, i: int) -> Atom | None:
         return Atom(i, j + 1, pod="noon")  # "mid day"
     if p not in PARTS_OF_DAY:
         return None
-    if p in ("lunch",) and w != "at" and mod is None:
-        # "lunch" alone is usually the meal
+    if p in ("lunch",) and w != "at" and mod is None and \
+            s.tok(i - 1) not in ("by", "before", "until", "till", "til"):
+        # "lunch" alone is usually the meal; "by lunch" is noon
         return None
     if p == "eve" and mod is None:
         return None
@@ -1960,9 +1961,30 @@ def _m_holiday(s: Scanner, i: int) -> Atom | None:
     return None
 
 
+def _m_range_end_day(s: Scanner, i: int) -> Atom | None:
+    """ "Dec 1-5", "Dec 21 to 24": a day number that ends a range begun by a month-day is a
+    day of that month."""
+    if not s.atoms or i < 1 or s.low[i - 1] not in ("-", "–", "—", "to", "through", "thru",
+                                                     "until", "till"):
+        return None
+    prev = s.atoms[-1]
+    if prev.tj != i - 1 or prev.ymd is None or prev.hm is not None or prev.ymd_alt is not None \
+            or prev.week_of:
+        return None
+    raw = s.raw[i]
+    y, m, d1 = prev.ymd
+    if len(raw) > 2 or not d1 < int(raw) <= 31 or not s.number_end_ok(i + 1):
+        return None
+    nxt = s.tok(i + 1)
+    if nxt in MONTHS or nxt in UNITS or nxt in (":", ".", "/", "-") or s.meridiem(i + 1) is not None:
+        return None
+    j = i + 2 if nxt in ORDINAL_SUFFIXES else i + 1
+    return Atom(i, j, ymd=(y, m, int(raw)))
+
+
 _NUM_MATCHERS: Final[tuple[Callable[[Scanner, int], Atom | None], ...]] = (
     _m_time_num, _m_numeric_date, _m_monthdate, _m_offset, _m_ordinal_day, _m_past_to,
-    _m_year, _m_weekday, _m_period,
+    _m_year, _m_weekday, _m_period, _m_range_end_day,
 )
 
 

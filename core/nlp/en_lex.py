@@ -109,4 +109,5 @@ POINT_CONNECTORS: Final = frozenset({"by", "before", "due", "on", "at", "until",
                                      "for", "in", "within", "of", "since", "after", "the",
                                      "as", "soon", "@", "eta"})
 START_CONNECTORS: Final = frozenset({"starting", "from", "beginning", "start", "starts",
-                                     "commencing", "effective", "begin", "begins"})
+                                     "commencing", "effective", "begin", "begins",
+                                     "between"})

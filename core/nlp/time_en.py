@@ -110,7 +110,7 @@ def _find(text: str, now: datetime, calendar: WorkCalendar, eod: time) -> list[T
     return _join_ranges(sc, _join_near_clock(sc, spans))
 
 
-_RANGE_GAP = re.compile(r"\s*(?:to|until|till|thru|through|-|–|—)\s*", re.IGNORECASE)
+_RANGE_GAP = re.compile(r"\s*(?:to|until|till|thru|through|and|-|–|—)\s*", re.IGNORECASE)
 
 
 def _join_ranges(sc: Scanner, spans: list[TimeSpan]) -> list[TimeSpan]:
@@ -119,9 +119,17 @@ def _join_ranges(sc: Scanner, spans: list[TimeSpan]) -> list[TimeSpan]:
     out = list(spans)
     for k in range(len(out) - 1):
         a, b = out[k], out[k + 1]
-        if a.kind != "start" or b.kind != "point" or \
+        if a.kind not in ("start", "point") or b.kind != "point" or \
                 _RANGE_GAP.fullmatch(sc.text, a.end, b.start) is None:
             continue
+        word = sc.text[a.end:b.start].strip().lower()
+        if word == "and" and not sc.text[a.start:a.end].lower().startswith("between"):
+            continue  # "Monday and Tuesday" is two days; "between Monday and Tuesday" a range
+        if a.kind == "point":
+            # "Dec 21 to Jan 4": the first end starts it; a dash is the parser's to mark
+            if word in ("-", "–", "—"):
+                continue
+            a = out[k] = TimeSpan(a.start, a.end, "start", a.value, a.grain, a.time_only)
         bstart = b.start
         word = sc.text[a.end:b.start].strip().lower()
         if word.isalpha():
@@ -269,6 +277,9 @@ def _compatible(cluster: list[Atom], slots: set[str], a: Atom) -> bool:
             if _has_subday(off):
                 return False
         return True
+    if overlap == {"pod"} and a.pod is not None and a.hm is None and not a.eod and \
+            any(x.pod == a.pod for x in cluster):
+        return True  # "first thing Monday morning": the same part of the day said twice
     # an explicit date overrides a relative day or a weekday: "tomorrow 16 Nov", "Tue 28 Nov"
     if overlap == {"rel"} and ("ymd" in slots or "ymd" in a.slots):
         return True

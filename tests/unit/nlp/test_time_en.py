@@ -489,6 +489,43 @@ def test_digits_to_digits_is_a_range_unless_said_as_a_clock(text: str,
     assert (spans[-1].value if spans else None) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "spans"),
+    [
+        # without "from" a word between two dates still makes a range: the first starts it
+        ("Dec 21 to Jan 4", [("Dec 21", "start", date(2026, 12, 21)),
+                             ("to Jan 4", "point", date(2027, 1, 4))]),
+        ("between Monday and Wednesday", [("between Monday", "start", date(2026, 11, 30)),
+                                          ("and Wednesday", "point", date(2026, 12, 2))]),
+        ("Monday and Tuesday", [("Monday", "point", date(2026, 11, 30)),
+                                ("Tuesday", "point", date(2026, 12, 1))]),
+        # a day number ending a range begun by a month-day is in that month
+        ("offsite Dec 1-5", [("Dec 1", "point", date(2026, 12, 1)),
+                             ("5", "point", date(2026, 12, 5))]),
+        ("Dec 21 to 24", [("Dec 21", "start", date(2026, 12, 21)),
+                          ("to 24", "point", date(2026, 12, 24))]),
+        ("3-5 days", []),
+    ],
+)
+def test_ranges_of_dates(text: str, spans: list[tuple[str, str, date]]) -> None:
+    got = find_times_en(text, NOW, CAL)
+    assert [(text[s.start:s.end], s.kind, s.value) for s in got] == spans
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("by lunch", "2026-11-24 12:00"), ("before lunch tomorrow", "2026-11-25 12:00"),
+     ("first thing Monday morning", "2026-11-30 09:00")],
+)
+def test_parts_of_the_day_in_context(text: str, expected: str) -> None:
+    span = first(text)
+    assert (text[span.start:span.end], span.value) == (text, dt(expected))
+
+
+def test_lunch_alone_is_the_meal() -> None:
+    assert find_times_en("lunch with Bob", NOW, CAL) == []
+
+
 # ---------------------------------------------------------------- recurrence
 @pytest.mark.parametrize(
     ("text", "rrule", "value"),
