@@ -436,6 +436,36 @@ def _h_few_days(m: re.Match[str], ctx: _Ctx) -> _Result:
     return ctx.today + timedelta(days=count - 1), "day"
 
 
+def _h_month_last(m: re.Match[str], ctx: _Ctx) -> _Result:
+    """`本月最后一个工作日`, `12月最后一个周五`, `月底最后一天` (月底: this month)."""
+    groups = m.groupdict()
+    if groups.get("rm"):
+        first = _add_months(ctx.today.replace(day=1), _shift_of(groups["rm"]))
+    elif groups.get("m"):
+        month = _num(groups["m"])
+        if month is None or not 1 <= month <= 12:
+            return None
+        year = _year(m, ctx)
+        if year is None:
+            year = ctx.today.year if month >= ctx.today.month else ctx.today.year + 1
+        first = date(year, month, 1)
+    else:
+        first = ctx.today.replace(day=1)
+    day = _last_day(first.year, first.month)
+    if groups.get("lwd"):
+        return day - timedelta(days=(day.weekday() - _WEEKDAY[groups["lwd"]]) % 7), "day"
+    if groups.get("lwork"):
+        for _ in range(31):
+            if ctx.calendar.is_workday(day):
+                break
+            day -= timedelta(days=1)
+    return day, "day"
+
+
+def _h_quarter_hours(m: re.Match[str], ctx: _Ctx) -> _Result:
+    return ctx.now + timedelta(minutes=15 * (_num(m["n"]) or 1)), "minute"
+
+
 def _h_next_workday(m: re.Match[str], ctx: _Ctx) -> _Result:
     return add_workdays(ctx.calendar, ctx.today, 1), "day"
 
@@ -803,18 +833,52 @@ def _recurrence(groups: dict[str, str | None], kind: str) -> _Recur | None:
         if groups.get("end"):
             return _Recur(f"FREQ=MONTHLY{interval};BYMONTHDAY=-1",
                           lambda d: (d + timedelta(days=1)).day == 1)
-        mday = _num(groups.get("md")) if groups.get("md") else (1 if groups.get("begin") else None)
-        if mday is None:
-            return _Recur(f"FREQ=MONTHLY{interval}", lambda d: True)
-        if not 1 <= mday <= 31:
-            return None
-        return _Recur(f"FREQ=MONTHLY{interval};BYMONTHDAY={mday}", lambda d: d.day == mday)
+        nth_day = _monthly_weekday(groups, interval)
+        if nth_day is not None:
+            return nth_day
+        listed_days = groups.get("md")
+        if listed_days:
+            mdays = sorted({_num(t) or 0 for t in _MONTH_DAY_TOKEN.findall(listed_days)})
+            if not mdays or not all(1 <= d <= 31 for d in mdays):
+                return None
+            wanted_days = frozenset(mdays)
+            listed = ",".join(str(d) for d in mdays)
+            return _Recur(f"FREQ=MONTHLY{interval};BYMONTHDAY={listed}",
+                          lambda d: d.day in wanted_days)
+        if groups.get("begin"):
+            return _Recur(f"FREQ=MONTHLY{interval};BYMONTHDAY=1", lambda d: d.day == 1)
+        return _Recur(f"FREQ=MONTHLY{interval}", lambda d: True)
     month = _num(groups.get("ym")) if groups.get("ym") else None
     yday = _num(groups.get("yd")) if groups.get("yd") else None
     if month is None or yday is None:
         return _Recur("FREQ=YEARLY", lambda d: True)
     return _Recur(f"FREQ=YEARLY;BYMONTH={month};BYMONTHDAY={yday}",
                   lambda d: d.month == month and d.day == yday)
+
+
+_MONTH_DAY_TOKEN: Final = re.compile(rf"(\d{{1,2}}|[{_CN_NUM}]{{1,3}})[号日]")
+
+
+def _monthly_weekday(groups: dict[str, str | None], interval: str) -> _Recur | None:
+    """`每月第一个周一` (BYDAY=1MO), `每月最后一个周五` (-1FR), `每月最后一个工作日`."""
+    if groups.get("lwork") is not None:
+        return _Recur(f"FREQ=MONTHLY{interval};BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+                      lambda d: d.weekday() < 5 and _last_weekday_of_month(d) == d)
+    nth_word, weekday_word = groups.get("nth"), groups.get("nwd") or groups.get("lwd")
+    if weekday_word is None:
+        return None
+    weekday = _WEEKDAY[weekday_word]
+    if nth_word is None:
+        return _Recur(f"FREQ=MONTHLY{interval};BYDAY=-1{_RRULE_DAY[weekday]}",
+                      lambda d: d.weekday() == weekday and (d + timedelta(days=7)).month != d.month)
+    nth = _num(nth_word) or 1
+    return _Recur(f"FREQ=MONTHLY{interval};BYDAY={nth}{_RRULE_DAY[weekday]}",
+                  lambda d: d.weekday() == weekday and (d.day - 1) // 7 == nth - 1)
+
+
+def _last_weekday_of_month(day: date) -> date:
+    last = _last_day(day.year, day.month)
+    return last - timedelta(days=max(0, last.weekday() - 4))
 
 
 def _first_occurrence(recur: _Recur, ctx: _Ctx, tod: _Tod | None) -> date | datetime | None:
@@ -1002,6 +1066,9 @@ _DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
               r"|[1-9]\d)(?:个)?[天日](?:内|之内|以内)?|(?<![\w])前(?P<ago>两|几)[天日]|过几[天日])(?!\s*的)"),
      _h_few_days),
     ("工", _c(r"(?:下一?个|次)工作日"), _h_next_workday),
+    ("刻", _c(r"(?P<n>[一两三123])\s*刻钟\s*(?:以后|之后|后|以内|之内|内)"), _h_quarter_hours),
+    ("最", _c(rf"(?:(?:{_YEARPART}\s*)?{_MONTH_P}\s*月份?|{_MREL_P}|月底|月末)\s*的?最后一(?:个(?P<lwork>工作日)"
+            rf"|个?{_WEEK_UNIT}(?P<lwd>[一二三四五六日天1-7])|天)"), _h_month_last),
     ("月", _c(r"(?:(?<!\d)(?P<y>\d{4}|[零〇一二三四五六七八九]{4})\s*年|" + _RY_P + r")\s*的?"
             r"(?P<side>前|后)(?P<n>[一二两三四五六七八九十]{1,2}|1[0-2]|[1-9])个?月"), _h_year_months),
     ("年", _c(r"年(?P<pos>底|末|初|中)"), _h_year_bare),
@@ -1038,7 +1105,9 @@ _RECUR_RULES: Final = [
         rf"(?P<days>[一二三四五六日天1-7](?:\s*[、,和及与/]?\s*{_WEEK_UNIT}?[一二三四五六日天1-7](?![点时]))*)?"
         r"(?![次回遍])(?:\s*[一1][次回])?"), "week"),
     ("每", _c(rf"每隔?(?P<n>\d+|[{_CN_NUM}]+)?个?月(?:的)?(?:(?P<end>底|末|最后一天)|(?P<begin>初)"
-        rf"|(?P<md>\d{{1,2}}|[{_CN_NUM}]{{1,3}})[号日])?"), "month"),
+        rf"|(?P<md>(?:\d{{1,2}}|[{_CN_NUM}]{{1,3}})[号日](?:\s*[和、,，及与]\s*(?:\d{{1,2}}|[{_CN_NUM}]{{1,3}})[号日])*)"
+        rf"|第(?P<nth>[一二三四1-4])个?{_WEEK_UNIT}(?P<nwd>[一二三四五六日天1-7])"
+        rf"|最后一个?(?:{_WEEK_UNIT}(?P<lwd>[一二三四五六日天1-7])|(?P<lwork>工作日)))?"), "month"),
     ("每", _c(r"每个?季度"), "quarter"),
     ("隔", _c(rf"隔周的?(?:{_WEEK_UNIT}?(?P<days>[一二三四五六日天1-7])(?![次回遍]))?"), "other-week"),
     ("每", _c(rf"每年(?:(?P<ym>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])月(?P<yd>\d{{1,2}}"
@@ -1066,6 +1135,9 @@ _TIME_RULES: Final = [
 # Only texts holding one of these characters can contain a Chinese time expression.
 _TRIGGER: Final = re.compile(r"[\d\u4e00-\u9fff]")
 _JOIN_GAP: Final = re.compile(r"[\s,，的\-T]*")
+# A date restated in brackets: `周五(12/4)`, `12月4日（周五）`.
+_OPEN_PAREN: Final = re.compile(r"\s*[(（]\s*")
+_CLOSE_PAREN: Final = re.compile(r"\s*[)）]")
 _RANGE_GAP: Final = re.compile(r"\s*(?:至|到|~|-|—|–)\s*")
 _START_BEFORE: Final = re.compile(r"(?:从|自从|自)\s*$")
 _START_AFTER: Final = re.compile(r"\s*(?:开始|起(?![草床飞身来诉码]))")
@@ -1140,6 +1212,14 @@ def _combine(text: str, hits: list[_Hit], ctx: _Ctx) -> list[_Hit]:
     """Join a date to the weekday or time of day right after it (`6月1日周六早上10点`)."""
     out: list[_Hit] = []
     for hit in hits:
+        close = _CLOSE_PAREN.match(text, hit.end)
+        if out and close is not None and _OPEN_PAREN.fullmatch(text, out[-1].end, hit.start) \
+                and (hit.weekday_only or out[-1].weekday_only) and hit.tod is None \
+                and out[-1].tod is None:
+            restated = _join(out[-1], hit, ctx)
+            if restated is not None:
+                out[-1] = replace(restated, end=close.end())
+                continue
         if out and _JOIN_GAP.fullmatch(text, out[-1].end, hit.start):
             prev = out[-1]
             try:

@@ -190,6 +190,14 @@ def resolve(text: str, now: datetime = NOW) -> date | datetime | None:
         ("星期三十一点半", at(2026, 11, 25, 11, 30)),
         # A stretch of days as a deadline (not before 的, see below)
         ("未来三天内", date(2026, 11, 27)),
+        # The last (work)day or weekday of a month
+        ("本月最后一个工作日", date(2026, 11, 30)),
+        ("月底最后一天", date(2026, 11, 30)),
+        ("12月最后一个周五", date(2026, 12, 25)),
+        ("一刻钟后", at(2026, 11, 24, 9, 45)),
+        # A date restated in brackets is one date
+        ("周五(12/4)", date(2026, 12, 4)),
+        ("12月4日（周五）下午3点", at(2026, 12, 4, 15)),
     ],
 )
 def test_chinese_expression_resolves(text: str, expected: date | datetime) -> None:
@@ -200,7 +208,7 @@ def test_chinese_expression_resolves(text: str, expected: date | datetime) -> No
     "text",
     ["快一点", "提交3个接口的测试报告", "上线v2.1", "3号楼会议室", "季度报告", "周报", "重点项目",
      "太晚了", "晚一点", "版本10.2.3", "3-7-2", "十一个人", "第十一名", "多年前", "三十点",
-     "五点建议", "做个三点总结", "整理这两天的会议纪要", "统计过去7天的数据"],
+     "五点建议", "做个三点总结", "整理这两天的会议纪要", "统计过去7天的数据", "最后一天"],
 )
 def test_ordinary_words_are_not_dates(text: str) -> None:
     assert find_times_zh(normalize(text)[0], NOW, WeekdayCalendar()) == []
@@ -255,6 +263,18 @@ def test_start_expressions_are_start_spans(text: str, expected: date) -> None:
      ("每周一三五九点 站会", "FREQ=WEEKLY;BYDAY=MO,WE,FR", "2026-11-25T09:00:00+08:00")],
 )
 def test_weekly_days_stop_at_the_hour(text: str, rrule: str, due: str) -> None:
+    result = parse_message(text, NOW)
+    assert (result.recurrence, result.due) == (rrule, due)
+
+
+@pytest.mark.parametrize(
+    ("text", "rrule", "due"),
+    [("每月第一个周一 例会", "FREQ=MONTHLY;BYDAY=1MO", "2026-12-07"),
+     ("每个月最后一个周五 复盘", "FREQ=MONTHLY;BYDAY=-1FR", "2026-11-27"),
+     ("每月最后一个工作日 发工资", "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", "2026-11-30"),
+     ("每月15日、30日对账", "FREQ=MONTHLY;BYMONTHDAY=15,30", "2026-11-30")],
+)
+def test_monthly_series_by_weekday_or_several_days(text: str, rrule: str, due: str) -> None:
     result = parse_message(text, NOW)
     assert (result.recurrence, result.due) == (rrule, due)
 
