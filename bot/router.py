@@ -325,6 +325,13 @@ class Router:
             except NotACommand:
                 if prefixed or self.natural_language is None:
                     raise usage_error(req, cmd.name) from None
+            except InvalidInput as err:
+                # a malformed argument (`log WEB-1 lots`): say what was wrong, then how the
+                # command is written, unless the error already shows a usage
+                if "usage:" not in str(err):
+                    usage = f"usage: {cmd.usage}"
+                    err.hint = f"{err.hint}\n{usage}" if err.hint else usage
+                raise
         elif prefixed or (word.isascii() and word.isalpha() and not rest and suggest(word)):
             guess = suggest(word)
             if guess and (prefixed or self.natural_language is None):
