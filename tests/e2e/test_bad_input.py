@@ -45,34 +45,25 @@ def test_gibberish_points_at_help(shared_chat: ConsoleChat) -> None:
 @pytest.mark.parametrize(
     ("text", "usage"),
     [
-        ("add", "add KEY TITLE [@user ...] [due DATE] [p1-p4]"),
-        ("show", "show TASK"),
-        ("done WEB-1 WEB-2", "done TASK"),
-        ("assign WEB-1", "assign TASK @user [@user ...]"),
-        ("status WEB-1", "status TASK todo|doing|blocked|done|cancelled"),
-        ("status WEB-1 finished", "status TASK todo|doing|blocked|done|cancelled"),
-        ("due WEB-1", "due TASK DATE|none"),
-        ("priority WEB-1 high", "priority TASK 1-4"),
-        ("comment WEB-1", "comment TASK TEXT"),
-        ("log WEB-1", "log TASK 2h [note]"),
-        ("sub WEB-1", "sub TASK TITLE"),
-        ("depend WEB-1", "depend TASK on TASK [fs|ss|ff|sf] [+Nd]"),
-        ("depend WEB-1 on WEB-2 zz", "depend TASK on TASK [fs|ss|ff|sf] [+Nd]"),
-        ("list mine !!", "list [mine|KEY|overdue|week|all] [todo|doing|blocked|done|cancelled]"),
-        (
-            "project new WEB2",
-            "project new KEY NAME | project list | project show KEY | project archive KEY",
-        ),
-        (
-            "project frobnicate",
-            "project new KEY NAME | project list | project show KEY | project archive KEY",
-        ),
-        (
-            "member add WEB @dan",
-            "member add KEY @user ROLE | member remove KEY @user | member list KEY",
-        ),
-        ("channel", "channel bind KEY"),
-        ("set tz", "set tz ZONE | set lang zh|en | set alias NAME"),
+        ("add", COMMANDS["add"].usage),
+        ("show", COMMANDS["show"].usage),
+        ("done WEB-1 WEB-2", COMMANDS["done"].usage),
+        ("assign WEB-1", COMMANDS["assign"].usage),
+        ("status WEB-1", COMMANDS["status"].usage),
+        ("status WEB-1 finished", COMMANDS["status"].usage),
+        ("due WEB-1", COMMANDS["due"].usage),
+        ("priority WEB-1 high", COMMANDS["priority"].usage),
+        ("comment WEB-1", COMMANDS["comment"].usage),
+        ("log WEB-1", COMMANDS["log"].usage),
+        ("sub WEB-1", COMMANDS["sub"].usage),
+        ("depend WEB-1", COMMANDS["depend"].usage),
+        ("depend WEB-1 on WEB-2 zz", COMMANDS["depend"].usage),
+        ("list mine !!", COMMANDS["list"].usage),
+        ("project new WEB2", COMMANDS["project"].usage),
+        ("project frobnicate", COMMANDS["project"].usage),
+        ("member add WEB @dan", COMMANDS["member"].usage),
+        ("channel", COMMANDS["channel"].usage),
+        ("set tz", COMMANDS["set"].usage),
     ],
 )
 def test_missing_or_malformed_arguments_show_the_usage(
@@ -81,6 +72,28 @@ def test_missing_or_malformed_arguments_show_the_usage(
     before = counts(shared_chat)
     reply = refused(shared_chat, "bob", text)
     assert reply.error == "invalid_input"
+    assert reply.text.endswith(f"usage: {usage}")
+    assert counts(shared_chat) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "problem", "usage"),
+    [
+        ("log WEB-1 lots", "⚠️ 'lots' is not a duration", "log TASK 2h [note]"),
+        ("log WEB-1 -2h", "⚠️ '-2h' is not a duration", "log TASK 2h [note]"),
+        ("due WEB-1 2026-02-30", "⚠️ '2026-02-30' is not a valid date", "due TASK DATE|none"),
+        ("priority WEB-1 9", "⚠️ priority is 1 (highest) to 4", "priority TASK 1"),
+        ("set tz Mars/Base", "⚠️ unknown time zone 'Mars/Base'", COMMANDS["set"].usage),
+        ("depend WEB-1 on WEB-1", "⚠️ WEB-1 cannot depend on itself", COMMANDS["depend"].usage),
+    ],
+)
+def test_a_malformed_value_is_explained_with_the_usage(
+    shared_chat: ConsoleChat, text: str, problem: str, usage: str
+) -> None:
+    before = counts(shared_chat)
+    reply = refused(shared_chat, "bob", text)
+    assert reply.error == "invalid_input"
+    assert reply.text.startswith(problem)
     assert reply.text.endswith(f"usage: {usage}")
     assert counts(shared_chat) == before
 
