@@ -893,12 +893,16 @@ def _dated_before(s: Scanner, i: int) -> bool:
             prev.ymd is not None or prev.wd is not None or prev.rel is not None
             or prev.day is not None or prev.hol is not None or prev.rec is not None):
         return False
-    j = i + 1
-    if j < s.n and s.is_word(j):
-        w = s.low[j]
-        if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
-            return False  # "Friday at 5 locations": a plural noun counts things
-    return True
+    return not _plural_noun(s, i + 1)  # "Friday at 5 locations": a plural noun counts things
+
+
+def _plural_noun(s: Scanner, j: int) -> bool:
+    """Token j looks like a plural noun ("locations", "people" is in _NOT_TIME_AFTER)."""
+    if j >= s.n or not s.is_word(j):
+        return False
+    w = s.low[j]
+    return len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")) and \
+        w not in _BARE_HOUR_FOLLOWERS and w not in WEEKDAYS and w not in PARTS_OF_DAY
 
 
 def _bare_hour_end(s: Scanner, j: int) -> bool:
@@ -912,6 +916,11 @@ def _bare_hour_end(s: Scanner, j: int) -> bool:
     if not s.is_word(j):
         return (not s.isnum[j] and t not in ("%", "-", "–", "/", ".")) or (
             t == "." and not s.glued(j))
+    if t == "to" and j + 1 < s.n and s.isnum[j + 1]:
+        # "from 9 to 5 on Monday" is hours; "from 2 to 4 replicas" counts things
+        k = j + 2
+        return k >= s.n or not s.is_word(k) or s.meridiem(k) is not None or (
+            s.low[k] in _BARE_HOUR_FOLLOWERS and s.low[k] not in MONTHS)
     return t in _BARE_HOUR_FOLLOWERS
 
 
@@ -1020,6 +1029,8 @@ def _m_past_to(s: Scanner, i: int) -> Atom | None:
         return None
     k, h = hr
     k2, mer = _after_mer(s, k)
+    if mer is None and (s.tok(k) in _NOT_TIME_AFTER or _plural_noun(s, k)):
+        return None  # "at 9 to 10 people": a count
     if s.tok(j) in ("noon", "midday"):
         mer = "am" if rel in ("to", "before", "till", "til") else "pm"
     if rel in ("after", "before") and s.tok(i + 1) not in (

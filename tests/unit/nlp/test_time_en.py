@@ -633,6 +633,21 @@ def test_values_carry_the_zone_of_now() -> None:
         "a second connection kicks the first (see PR 380)",
         "at 5 locations",
         "this time let's do it properly",
+        # number ranges and counts are not clock times
+        "migrate 2 to 3 services to k8s",
+        "add 5 to 10 test cases",
+        "scale from 2 to 4 replicas",
+        "go from 1 to 10 users",
+        "read chapter 5 to 7",
+        "upgrade node 18 to 20",
+        "rows 10 to 20 are wrong",
+        "at 9 to 10 people",
+        "weekly report",
+        "the daily standup notes",
+        "write the year in review post",
+        "plan the week of chaos",
+        "take a day to think",
+        "lunch with Bob",
     ],
 )
 def test_no_dates_in_plain_task_text(text: str) -> None:
