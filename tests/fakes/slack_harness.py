@@ -84,9 +84,16 @@ class SlackHarness:
     """A fake Slack, pmbot built on `engine`, and pmbot's HTTP endpoint, started and stopped together."""
 
     def __init__(
-        self, engine: Engine, clock: Clock, *, http: bool = True, oauth: bool = False
+        self,
+        engine: Engine,
+        clock: Clock,
+        *,
+        http: bool = True,
+        oauth: bool = False,
+        settings: dict[str, Any] | None = None,
     ) -> None:
         self.oauth = oauth
+        self.extra_settings = settings or {}
         self.engine = engine
         self.clock = clock
         self.with_http = http
@@ -109,7 +116,7 @@ class SlackHarness:
             if self.oauth
             else {}
         )
-        self.settings = slack_settings(self.api, **extra)
+        self.settings = slack_settings(self.api, **extra, **self.extra_settings)
         self.app = build_app(self.settings, clock=self.clock, engine=self.engine, migrate=False)
         self.adapter = build_slack_app(self.app)
         if self.with_http:
