@@ -11,6 +11,7 @@ Every matcher looks ahead a bounded number of tokens, so the scan is linear in t
 
 from __future__ import annotations
 
+import calendar as _cal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
@@ -102,6 +103,7 @@ class Atom:
     adjective: bool = False  # "weekly report": a frequency word used before a noun
     utc_offset: int | None = None  # minutes east of UTC written after an ISO time
     week_of: bool = False  # "the first week of May", "the week of Dec 7": ends on its Friday
+    clock_year: int | None = None  # "Thurs 2 Nov 2015": hm read from a year, if the day fits
     weak: bool = False
     slots: frozenset[str] = field(default_factory=frozenset)
 
@@ -1144,6 +1146,26 @@ def _clock_colon(s: Scanner, j: int) -> bool:
     return s.tok(j) == ":" and s.glued(j - 1) and s.glued(j) and j + 1 < s.n and s.isnum[j + 1]
 
 
+def _year_or_clock(s: Scanner, a: Atom) -> Atom:
+    """ "Thurs 2 Nov 2015": when the weekday before a date contradicts the four digits after
+    it and those read as a 24-hour time, they are the time (20:15), not the year."""
+    if a.ymd is None or not s.atoms:
+        return a
+    y, m, d = a.ymd
+    t = a.tj - 1
+    prev = s.atoms[-1]
+    if y is None or y < 0 or not s.isnum[t] or len(s.raw[t]) != 4 or prev.wd is None or prev.wmod is not None \
+            or prev.nth is not None or not (prev.tj == a.ti or (
+                prev.tj == a.ti - 1 and s.low[a.ti - 1] == ",")):
+        return a
+    hh, mm = divmod(y, 100)
+    if hh > 23 or mm > 59 or not 1 <= d <= _cal.monthrange(y, m)[1] or \
+            _cal.weekday(y, m, d) == prev.wd:
+        return a
+    return Atom(a.ti, a.tj, ymd=(None, m, d), hm=(hh, mm, 0), minutes_stated=True,
+                literal24=True, clock_year=y)
+
+
 def _m_monthdate(s: Scanner, i: int) -> Atom | None:
     """Dates with a month name, in any order: Jan 4 2019, 04th Jan, 2019/aug/01, May twenty
     nine, the 9th of May, Oct/2, mar3, Sep-23-2020, 23/Sep/2020, 2020/23/Sep, March 2027."""
@@ -1181,7 +1203,7 @@ def _m_monthdate(s: Scanner, i: int) -> Atom | None:
                     yy = s.year_digits(kk + 1, True)
                     if yy is not None:
                         ye, y1 = yy
-                return Atom(i, ye, ymd=(y1, m, d))
+                return _year_or_clock(s, Atom(i, ye, ymd=(y1, m, d)))
         # month year: "March 2027", "May 2027"
         if k == j or s.tok(j) in (",",):
             yr = s.year_digits(j if s.tok(j) != "," else j + 1, False)
@@ -1247,7 +1269,7 @@ def _m_monthdate(s: Scanner, i: int) -> Atom | None:
         if yy is not None:
             return Atom(i, yy[0], ymd=(yy[1], m, d))
     ye, y2 = _year_after(s, kk)
-    return Atom(i, ye, ymd=(y2, m, d))
+    return _year_or_clock(s, Atom(i, ye, ymd=(y2, m, d)))
 
 
 def _m_numeric_date(s: Scanner, i: int) -> Atom | None:

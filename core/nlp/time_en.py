@@ -452,6 +452,7 @@ def _rescued(sc: Scanner, k0: int, ti: int) -> bool:
 
 def _resolve_point(cl: list[Atom], now: datetime, today: date, calendar: WorkCalendar,
                    eod: time) -> tuple[date | datetime, Grain, bool] | None:
+    _year_or_clock(cl, today)
     tinfo = _time_of(cl, eod)
     if any(a.now_time for a in cl):
         tinfo = (now.hour, now.minute, 0, "minute")
@@ -488,6 +489,20 @@ def _resolve_point(cl: list[Atom], now: datetime, today: date, calendar: WorkCal
 
 
 _INVALID = object()
+
+
+def _year_or_clock(cl: list[Atom], today: date) -> None:
+    """ "Thurs 2 Nov 2015" is 20:15 on the next 2 November only if that is a Thursday;
+    otherwise the four digits are the year after all."""
+    wd = next((a.wd for a in cl if a.wd is not None), None)
+    for a in cl:
+        if a.clock_year is None or a.ymd is None or wd is None:
+            continue
+        _, m, d = a.ymd
+        nxt = _resolve_ymd(None, m, d, None, wd, None, today)
+        if nxt is None or nxt.weekday() != wd:
+            a.ymd, a.hm, a.clock_year = (a.clock_year, m, d), None, None
+            a.slots = a.slots - {"hm"}
 
 
 def _time_of(cl: list[Atom], eod: time) -> tuple[int, int, int, Grain] | None:

@@ -522,6 +522,21 @@ def test_parts_of_the_day_in_context(text: str, expected: str) -> None:
     assert (text[span.start:span.end], span.value) == (text, dt(expected))
 
 
+@pytest.mark.parametrize(
+    ("text", "now", "expected"),
+    [
+        # the weekday decides whether four digits after a date are its year or its time
+        ("Thurs 2 Nov 2015", datetime(2017, 10, 29, 18, 0, tzinfo=TZ),
+         datetime(2017, 11, 2, 20, 15, tzinfo=TZ)),
+        ("Mon 2 Nov 2015", datetime(2017, 10, 29, 18, 0, tzinfo=TZ), date(2015, 11, 2)),
+        ("Thu 2 Nov 2017", datetime(2017, 10, 29, 18, 0, tzinfo=TZ), date(2017, 11, 2)),
+        ("Fri Nov 3 2026", NOW, date(2026, 11, 3)),  # a wrong weekday: still the year
+    ],
+)
+def test_four_digits_after_a_dated_weekday(text: str, now: datetime, expected: date) -> None:
+    assert first(text, now).value == expected
+
+
 def test_lunch_alone_is_the_meal() -> None:
     assert find_times_en("lunch with Bob", NOW, CAL) == []
 
