@@ -27,9 +27,9 @@ ALICE, BOB = "U0ALICE01", "U0BOB0001"
 
 
 @pytest.fixture
-def slack(sqlite_engine: Engine) -> Iterator[SlackHarness]:
-    """pmbot's HTTP endpoint in front of a fake Slack, on a fresh SQLite database."""
-    with SlackHarness(sqlite_engine, FixedClock(NOW)) as harness:
+def slack(engine: Engine) -> Iterator[SlackHarness]:
+    """pmbot's HTTP endpoint in front of a fake Slack, on a fresh SQLite or PostgreSQL database."""
+    with SlackHarness(engine, FixedClock(NOW)) as harness:
         yield harness
 
 
