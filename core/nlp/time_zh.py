@@ -466,6 +466,10 @@ def _h_quarter_hours(m: re.Match[str], ctx: _Ctx) -> _Result:
     return ctx.now + timedelta(minutes=15 * (_num(m["n"]) or 1)), "minute"
 
 
+def _h_next_day(m: re.Match[str], ctx: _Ctx) -> _Result:
+    return ctx.today + timedelta(days=1), "day"
+
+
 def _h_next_workday(m: re.Match[str], ctx: _Ctx) -> _Result:
     return add_workdays(ctx.calendar, ctx.today, 1), "day"
 
@@ -531,6 +535,26 @@ def _h_quarter(m: re.Match[str], ctx: _Ctx) -> _Result:
     if pos == "初":
         return date(year, quarter * 3 - 2, 1), "month"
     return _quarter_end(year, quarter), ("month" if pos else "quarter")
+
+
+_Q_DEADLINE: Final = re.compile(r"\s*(?:之前|以前|前|结束|内|之内|以内|截止)")
+
+
+def _h_quarter_q(m: re.Match[str], ctx: _Ctx) -> _Result:
+    if not (m["y"] or m["ry"] or m["pos"] or _Q_DEADLINE.match(m.string, m.end())):
+        return None
+    return _h_quarter(m, ctx)
+
+
+def _h_same_day(m: re.Match[str], ctx: _Ctx) -> _Result:
+    base = m["base"]
+    sign = -1 if base.startswith(("上", "去")) else 1
+    steps = 2 if base.startswith(("下下", "上上", "后年")) else 1
+    if base.endswith(("周", "星期", "礼拜")):
+        return ctx.today + timedelta(weeks=sign * steps), "day"
+    if base.endswith("月"):
+        return ctx.today + relativedelta(months=sign * steps), "day"
+    return ctx.today + relativedelta(years=sign * steps), "day"
 
 
 def _h_week_of_month(m: re.Match[str], ctx: _Ctx) -> _Result:
@@ -1066,6 +1090,8 @@ _DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
               r"|[1-9]\d)(?:个)?[天日](?:内|之内|以内)?|(?<![\w])前(?P<ago>两|几)[天日]|过几[天日])(?!\s*的)"),
      _h_few_days),
     ("工", _c(r"(?:下一?个|次)工作日"), _h_next_workday),
+    # `第二天上午十点` opening a clause is the next day; `培训第二天` is day two of something.
+    ("第", _c(r"(?<![\u3400-\u9fffA-Za-z0-9])第二天"), _h_next_day),
     ("刻", _c(r"(?P<n>[一两三123])\s*刻钟\s*(?:以后|之后|后|以内|之内|内)"), _h_quarter_hours),
     ("最", _c(rf"(?:(?:{_YEARPART}\s*)?{_MONTH_P}\s*月份?|{_MREL_P}|月底|月末)\s*的?最后一(?:个(?P<lwork>工作日)"
             rf"|个?{_WEEK_UNIT}(?P<lwd>[一二三四五六日天1-7])|天)"), _h_month_last),
@@ -1077,7 +1103,12 @@ _DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
     ("季", _c(rf"(?:{_YEARPART}\s*)?(?:第?(?P<q>[1-4一二三四首])个?季度|Q(?P<qq>[1-4])季度"
         r"|(?P<pre>本|这个?|当|下一?个?|上一?个?)季度|季度(?=[末底初]))(?P<pos>末|底|初)?"),
      _h_quarter),
-    ("第", _c(rf"(?:(?:{_YEARPART}\s*)?{_MONTH_P}\s*月份?|{_MREL_P})\s*的?第(?P<n>[1-5一二三四五])个?"
+    # `Q4` alone is often a name (`Q4总结`); it is a deadline with a year, an edge or 前/内.
+    ("Qq", _c(rf"(?:{_YEARPART}\s*的?)?(?<![A-Za-z0-9])Q(?P<qq>[1-4])(?![A-Za-z0-9])(?P<pos>末|底|初)?"),
+     _h_quarter_q),
+    # `下周的今天`: the same day a week, month or year on.
+    ("今", _c(r"(?P<base>下下?个?(?:周|星期|礼拜)|上上?个?(?:周|星期|礼拜)|下下?个?月|上上?个?月|明年|去年|后年)的?今天"),
+     _h_same_day),    ("第", _c(rf"(?:(?:{_YEARPART}\s*)?{_MONTH_P}\s*月份?|{_MREL_P})\s*的?第(?P<n>[1-5一二三四五])个?"
         rf"{_WEEK_UNIT}(?P<wd>[一二三四五六日天])?"), _h_week_of_month),
     ("第", _c(rf"{_YEARPART}\s*的?第(?P<n>\d{{1,2}}|[一二三四五六七八九十]{{1,4}})个?{_WEEK_UNIT}"),
      _h_week_of_year),

@@ -22,7 +22,8 @@ _LEFT_CONNECTOR: Final = re.compile(
     r"|(?:截止(?:日期|时间)?|时间|日期)\s*[:：]\s*|最晚|最迟|不晚于|截止到?|截至|务必在|需在|要在|在|于)\s*$",
     re.IGNORECASE,
 )
-_RIGHT_CONNECTOR: Final = re.compile(r"\s*(?:之前|以前|为止|截止|左右|前后|以内|之内|前|内)")
+_RIGHT_CONNECTOR: Final = re.compile(
+    r"\s*(?:结束(?:之前|以前|前)|之前|以前|为止|截止|左右|前后|以内|之内|前|内)")
 _RANGE_GAP: Final = re.compile(r"\s*(?:到|至|~|～|-|–|—)\s*")
 # A list of dates (`周三和周五`, `Tuesday or Wednesday`): the word between them goes with them.
 _LIST_GAP: Final = re.compile(r"\s*(?:和|或者?|及|与|、|(?<![A-Za-z])(?:and|or)(?![A-Za-z]))\s*",

@@ -197,6 +197,8 @@ def test_shifts(text: str, amount: int, unit: str) -> None:
         ("能不能明天把报告发一下?", "把报告发一下"),
         ("@dan can you take a look at WEB-33 tomorrow", "take a look at WEB-33"),
         ("@张三交报告", "交报告"),
+        ("Q1结束前 完成迁移", "完成迁移"),
+        ("周五(12/4)前交方案", "交方案"),
         ("@张三和@李四明天一起整理名单", "一起整理名单"),
     ],
 )

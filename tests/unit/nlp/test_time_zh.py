@@ -198,6 +198,13 @@ def resolve(text: str, now: datetime = NOW) -> date | datetime | None:
         # A date restated in brackets is one date
         ("周五(12/4)", date(2026, 12, 4)),
         ("12月4日（周五）下午3点", at(2026, 12, 4, 15)),
+        # Q4 with a year, an edge or a deadline word; the same day a week/month/year on
+        ("今年Q4", date(2026, 12, 31)),
+        ("Q3末", date(2026, 9, 30)),
+        ("Q4前", date(2026, 12, 31)),
+        ("下周的今天", date(2026, 12, 1)),
+        ("下个月的今天", date(2026, 12, 24)),
+        ("第二天上午十点", at(2026, 11, 25, 10)),
     ],
 )
 def test_chinese_expression_resolves(text: str, expected: date | datetime) -> None:
@@ -208,7 +215,8 @@ def test_chinese_expression_resolves(text: str, expected: date | datetime) -> No
     "text",
     ["快一点", "提交3个接口的测试报告", "上线v2.1", "3号楼会议室", "季度报告", "周报", "重点项目",
      "太晚了", "晚一点", "版本10.2.3", "3-7-2", "十一个人", "第十一名", "多年前", "三十点",
-     "五点建议", "做个三点总结", "整理这两天的会议纪要", "统计过去7天的数据", "最后一天"],
+     "五点建议", "做个三点总结", "整理这两天的会议纪要", "统计过去7天的数据", "最后一天",
+     "Q4总结", "培训第二天"],
 )
 def test_ordinary_words_are_not_dates(text: str) -> None:
     assert find_times_zh(normalize(text)[0], NOW, WeekdayCalendar()) == []
