@@ -144,7 +144,8 @@ class TaskFilter(BaseModel):
     mine: bool = False
     project_key: str | None = None
     overdue: bool = False
-    due_within_days: int | None = None
+    due_within_days: int | None = None  # due no later than today + N days (actor's zone)
+    due_by: date | None = None  # due no later than this date (actor's zone)
     statuses: list[TaskStatus] | None = None
     include_closed: bool = False
     limit: int = Field(default=50, ge=1, le=500)

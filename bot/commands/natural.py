@@ -7,6 +7,7 @@ ambiguous people are asked about, never guessed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -20,12 +21,16 @@ from core.calendar import WeekdayCalendar, add_workdays
 from core.errors import InvalidInput
 from core.messages import Button, Reply
 from core.nlp import parse_message
+from core.nlp.query import query_scope
 from core.nlp.schema import ParseResult
+from core.permissions import Permission
 from core.schemas import TaskDraft, TaskFilter, TaskOut
 from core.services import tasks as svc
 from core.services.projects import list_projects
-from core.timeutil import parse_hhmm_or_none, zone
+from core.timeutil import parse_hhmm_or_none, week_end, zone
 from core.when import due_from_contract
+
+_LATIN = re.compile(r"[A-Za-z]{2}")
 
 
 def make_handler(settings: Settings) -> Callable[[Request], Reply]:
@@ -65,7 +70,8 @@ def make_handler(settings: Settings) -> Callable[[Request], Reply]:
 
 def handle_parsed(req: Request, parsed: ParseResult) -> Reply:
     """Act on a parse result: create, complete, reassign, postpone or answer a query."""
-    req.lang = parsed.lang
+    if parsed.lang == "zh" or _LATIN.search(req.text):
+        req.lang = parsed.lang  # answer in the language written; emoji alone keep the user's
     if parsed.intent == "create" and parsed.title:
         return _create(req, parsed)
     if parsed.intent == "complete" and parsed.task_ref:
@@ -108,7 +114,7 @@ def _pick_project(req: Request, parsed: ParseResult) -> str:
             )
     if req.default_project:
         return req.default_project
-    writable = [p for p in projects if p.role and p.role.value in ("admin", "manager", "member")]
+    writable = list_projects(req.ctx, permission=Permission.TASK_CREATE)
     if len(writable) == 1:
         return writable[0].key
     if not writable:
@@ -202,20 +208,22 @@ def _postpone(req: Request, parsed: ParseResult) -> Reply:
 
 
 def _query(req: Request, parsed: ParseResult) -> Reply:
-    flt = TaskFilter(mine=True)
-    text = req.text.lower()
-    if any(w in text for w in ("overdue", "逾期", "过期", "late")):
-        flt.overdue = True
-    elif parsed.due:
-        due_date, _ = due_from_contract(parsed.due, zone(req.actor.timezone))
-        today = req.ctx.now.astimezone(zone(req.actor.timezone)).date()
-        flt.due_within_days = max((due_date - today).days, 0)
+    scope = query_scope(req.text)
+    flt = TaskFilter(mine=not scope.team, overdue=scope.overdue, include_closed=scope.done)
+    today = req.ctx.now.astimezone(zone(req.actor.timezone)).date()
+    if scope.period is not None and not scope.overdue:
+        flt.due_by = {
+            "today": today,
+            "tomorrow": today + timedelta(days=1),
+            "week": week_end(today),
+            "next_week": week_end(today) + timedelta(days=7),
+            "month": today + relativedelta(day=31),
+        }[scope.period]
     if parsed.project:
         flt.project_key = parsed.project.upper()
         flt.mine = False
-    elif req.default_project and any(w in text for w in ("team", "all", "大家", "团队", "所有")):
+    elif scope.team:
         flt.project_key = req.default_project
-        flt.mine = False
     page = svc.list_tasks(req.ctx, flt)
     if not page.tasks:
         return Reply(text=req.t("Nothing matches. 🎉", "没有符合条件的任务。🎉"))

@@ -16,7 +16,7 @@ from core.schemas import TaskDraft, TaskFilter, TaskOut
 from core.services import tasks as svc
 from core.services.context import get_project
 from core.services.users import describe_user
-from core.timeutil import format_minutes, parse_duration
+from core.timeutil import format_minutes, parse_duration, week_end, zone
 
 _PRIORITY = re.compile(r"^p([1-4])$", re.IGNORECASE)
 _DUE_WORDS = {"due", "by", "截止", "截止到", "到期"}
@@ -133,7 +133,7 @@ def list_command(req: Request) -> Reply:
         elif low in ("overdue", "逾期", "过期"):
             flt.overdue = True
         elif low in ("week", "本周", "this-week"):
-            flt.due_within_days = 7
+            flt.due_by = week_end(req.ctx.now.astimezone(zone(req.actor.timezone)).date())
         elif low in ("all", "全部"):
             flt.include_closed = True
         elif low in _STATUS_WORDS:
@@ -144,7 +144,7 @@ def list_command(req: Request) -> Reply:
             raise usage_error(req, "list")
         scope_set = scope_set or low not in _STATUS_WORDS
     if (not scope_set and not flt.statuses) or (
-        flt.statuses and not (flt.mine or flt.project_key or flt.overdue or flt.due_within_days)
+        flt.statuses and not (flt.mine or flt.project_key or flt.overdue or flt.due_by)
     ):
         if req.default_project:
             flt.project_key = req.default_project

@@ -84,8 +84,10 @@ def create_project(ctx: Ctx, key: str, name: str, **extra: object) -> ProjectOut
     return _project_out(ctx, project, Role.ADMIN if ctx.actor.is_admin else Role.MANAGER)
 
 
-def list_projects(ctx: Ctx, *, include_archived: bool = False) -> list[ProjectOut]:
-    """The projects the actor can see (all of them for an admin)."""
+def list_projects(
+    ctx: Ctx, *, include_archived: bool = False, permission: Permission | None = None
+) -> list[ProjectOut]:
+    """The projects the actor can see (all for an admin), or only those allowing `permission`."""
     query = select(Project).order_by(Project.key)
     if not include_archived:
         query = query.where(Project.archived == False)  # noqa: E712  # SQL comparison
@@ -93,7 +95,12 @@ def list_projects(ctx: Ctx, *, include_archived: bool = False) -> list[ProjectOu
         query = query.join(Membership, Membership.project_id == Project.id).where(  # type: ignore[arg-type]  # SQLModel column
             Membership.user_id == ctx.actor.user_id
         )
-    return [_project_out(ctx, p, ctx.role_in(p)) for p in ctx.session.exec(query).all()]
+    out = []
+    for project in ctx.session.exec(query).all():
+        role = ctx.role_in(project)
+        if permission is None or allows(role, permission):
+            out.append(_project_out(ctx, project, role))
+    return out
 
 
 def show_project(ctx: Ctx, key: str) -> ProjectOut:

@@ -41,7 +41,7 @@ from core.services.context import Ctx, get_project
 from core.services.hooks import task_changed
 from core.services.projects import OPEN_STATUSES, ensure_writable
 from core.services.users import user_ref
-from core.timeutil import deadline_for, local_date, week_end, zone
+from core.timeutil import deadline_for, local_date, zone
 
 # Which status may follow which. A blocked task must be unblocked before it is closed.
 TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
@@ -365,15 +365,20 @@ def list_tasks(ctx: Ctx, flt: TaskFilter) -> TaskPage:
     now = ctx.now
     if flt.overdue:
         query = query.where(col(Task.deadline_at) < now)
-    if flt.due_within_days is not None:
-        today = local_date(now, ctx.actor.timezone)
-        end = (
-            week_end(today)
-            if flt.due_within_days == 7
-            else today + timedelta(days=flt.due_within_days)
+    today = local_date(now, ctx.actor.timezone)
+    ends = [
+        d
+        for d in (
+            flt.due_by,
+            today + timedelta(days=flt.due_within_days)
+            if flt.due_within_days is not None
+            else None,
         )
+        if d is not None
+    ]
+    if ends:
         until = datetime.combine(
-            end + timedelta(days=1), datetime.min.time(), tzinfo=zone(ctx.actor.timezone)
+            min(ends) + timedelta(days=1), datetime.min.time(), tzinfo=zone(ctx.actor.timezone)
         )
         query = query.where(col(Task.deadline_at) < until.astimezone(UTC))
     total = ctx.session.exec(select(func.count()).select_from(query.subquery())).one()
