@@ -40,6 +40,9 @@ _MENTION_END: Final = re.compile(
     r"|申请|采购|打印|提醒|告诉|看一下|看下|问一下|整一下|出一[个份版]"
     r"|[把将给跟和与及在对向帮去要请交写做改查看搞弄办的也都先再补跑测催]"
 )
+# DingTalk's @所有人 and a typed @here address everyone, like Slack's <!here>: nobody in particular.
+_BROADCAST: Final = frozenset({"所有人", "全体成员", "全体", "全员", "大家", "all", "everyone", "here",
+                               "channel"})
 # What may join two mentions (`@张三和@李四`): it goes with them, not into the title.
 _MENTION_JOIN: Final = re.compile(r"\s*(?:和|跟|与|及|、|,|，)\s*(?=[@＠])")
 _MENTION_SCRIPT: Final = re.compile(r"[A-Za-z0-9_.\-]+(?=[\u3400-\u9fff])|[\u3400-\u9fff]+(?=[A-Za-z])")
@@ -285,7 +288,8 @@ def _mentions(work: _Work, now: datetime, calendar: WorkCalendar) -> list[str]:
         cut = _mention_length(handle, joined, now, calendar) if has_cjk(handle) else len(handle)
         handle, end = handle[:cut], m.start(1) + cut
         joiner = _MENTION_JOIN.match(text, end)
-        found.append((m.start(), handle))
+        if handle.lower() not in _BROADCAST:
+            found.append((m.start(), handle))
         work.take(m.start(), joiner.end() if joiner is not None else end)
     seen: list[str] = []
     for _, handle in sorted(found):

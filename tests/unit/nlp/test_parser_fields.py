@@ -47,6 +47,10 @@ def parse(text: str) -> ParseResult:
         # A name that merely ends in a verb-like character stays whole when nothing follows.
         ("@欧阳修 明天交", ["欧阳修"]),
         ("@张三丰", ["张三丰"]),
+        # Everyone is nobody in particular, as Slack's <!here>.
+        ("@所有人 明天下午三点开会", []),
+        ("@全体成员 @张三 周五前提交周报", ["张三"]),
+        ("@here review the doc", []),
     ],
 )
 def test_mentions_become_assignees(text: str, assignees: list[str]) -> None:
@@ -198,6 +202,7 @@ def test_shifts(text: str, amount: int, unit: str) -> None:
         ("@dan can you take a look at WEB-33 tomorrow", "take a look at WEB-33"),
         ("@张三交报告", "交报告"),
         ("Q1结束前 完成迁移", "完成迁移"),
+        ("@所有人 明天下午三点开会", "开会"),
         ("周五(12/4)前交方案", "交方案"),
         ("@张三和@李四明天一起整理名单", "一起整理名单"),
     ],
