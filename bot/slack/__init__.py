@@ -20,13 +20,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-__all__ = ["SlackNotifier", "build_slack_notifier", "run_slack", "slack_configured"]
-
-
-def slack_configured(app: App) -> bool:
-    """True when the settings hold enough to connect to Slack."""
-    s = app.settings
-    return bool(s.slack_bot_token or (s.slack_client_id and s.slack_client_secret))
+__all__ = ["SlackNotifier", "build_slack_notifier", "run_slack"]
 
 
 def run_slack(app: App, *, http: bool, port: int = 3000, host: str = "0.0.0.0") -> None:  # noqa: S104  # a server must listen beyond loopback

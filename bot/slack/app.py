@@ -174,6 +174,8 @@ class SlackAdapter:
         self, body: dict[str, Any], event: dict[str, Any], client: WebClient, context: Any
     ) -> None:
         """`@pmbot ...` in a channel: the reply goes into the message's thread."""
+        if event.get("bot_id") or not event.get("user"):
+            return  # other bots' mentions are not requests from a person
         self._submit(self._handle_message, body, event, client, context.bot_user_id, False)
 
     def _on_message(

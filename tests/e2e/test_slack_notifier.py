@@ -91,6 +91,32 @@ def test_done_on_a_reminder_closes_the_task_and_updates_the_message(
     assert "reopen WEB-1" in str(message["blocks"])
 
 
+def test_snooze_on_a_reminder_updates_the_message_in_place(
+    slack: SlackHarness, clock: FixedClock
+) -> None:
+    sweep(slack, clock, REMINDER_AT)
+    [message] = slack.api.posted(BOB_DM)
+    buttons = {
+        e["value"]: e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+    }
+    snooze = buttons["snooze WEB-1 1h"]
+    press = slack.button_payload(
+        BOB,
+        channel=BOB_DM,
+        message_ts=message["ts"],
+        value=snooze["value"],
+        action_id=snooze["action_id"],
+    )
+    assert slack.post_interaction(press).status_code == 200
+    [update] = slack.api.wait_for("chat.update")
+    assert update.args["ts"] == message["ts"]
+    [message] = slack.api.posted(BOB_DM)
+    assert message.get("edited")
+    assert "WEB-1" in message["text"]
+    with Session(slack.engine) as session:
+        assert session.exec(select(Task.status)).one() == "todo"
+
+
 def test_a_429_is_retried_after_retry_after_and_the_notification_arrives_once(
     slack: SlackHarness, clock: FixedClock
 ) -> None:
