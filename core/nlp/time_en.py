@@ -356,6 +356,9 @@ def _connector_phrase_ok(sc: Scanner, k: int, ti: int) -> bool:
     prv = sc.low[k - 1] if k > 0 else ""
     if w == "in":
         return k + 1 == ti  # "in May", "in 2027"
+    if w == "for":
+        # "book a room for Friday", "for the first week of March"; "for 2 hours" is a length
+        return (k + 1 == ti or (nxt == "the" and k + 2 == ti)) and not sc.isnum[ti]
     if w == "than":
         return prv == "later"
     if w == "as":
@@ -380,9 +383,16 @@ def _resolve_cluster(sc: Scanner, cl: list[Atom], now: datetime,
         return None
     if len(cl) == 1 and cl[0].anchored and cl[0].rel is None:
         return None  # "2 weeks before the launch": no date to count from
-    start_char = sc.st[k0]
     last = cl[-1]
     end_char = sc.en[last.tj - 1]
+    j = last.tj
+    if j + 1 < sc.n and sc.low[j] in ("'", "’") and sc.low[j + 1] == "s" and \
+            sc.glued(j - 1) and sc.glued(j):
+        # "prep slides for Thursday's demo": the possessive goes, "for" stays in the title
+        end_char = sc.en[j + 1]
+        while k0 < cl[0].ti and sc.low[k0] in ("for", "the"):
+            k0 += 1
+    start_char = sc.st[k0]
     tail = _trailing_words(sc, last.tj, is_start)
     if tail > last.tj:
         end_char = sc.en[tail - 1]

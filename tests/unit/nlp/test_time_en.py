@@ -251,6 +251,10 @@ def test_grain_follows_what_was_stated(text: str, grain: str) -> None:
         ("ship it by Friday at the latest", "by Friday at the latest", None),
         ("from next week on, pair with Ana", "from next week on", None),
         ("Due: tomorrow noon write the memo", "Due: tomorrow noon", None),
+        ("book a room for Friday 3pm", "for Friday 3pm", None),
+        ("plan the offsite for the first week of March", "for the first week of March", None),
+        ("pair with sam for 2 hours tomorrow", "tomorrow", None),
+        ("prep slides for Thursday's demo", "Thursday's", None),
     ],
 )
 def test_span_covers_the_expression_and_its_connector(text: str, cut: str,
