@@ -111,6 +111,11 @@ class SlackAdapter:
         bolt.shortcut(NEW_TASK_SHORTCUT)(self._on_new_task_shortcut)
         bolt.shortcut(MESSAGE_SHORTCUT)(self._on_message_shortcut)
         bolt.error(self._on_error)
+        if not oauth_enabled(self.settings):
+            # With one bot token there is no installation to delete; say so once, and answer
+            # 200 so Slack does not keep retrying an event nobody handles.
+            bolt.event("app_uninstalled")(self._on_revoked)
+            bolt.event("tokens_revoked")(self._on_revoked)
 
     def close(self) -> None:
         """Finish queued work and stop the thread pools."""
@@ -461,6 +466,10 @@ class SlackAdapter:
         client.chat_update(channel=channel, ts=container["message_ts"], text=text, blocks=blocks)
 
     # -- errors ------------------------------------------------------------------------------
+
+    def _on_revoked(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """The workspace removed pmbot or revoked its tokens (single-workspace mode)."""
+        log.warning("slack_access_revoked", team=tenant_of(body), event=event.get("type"))
 
     def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
         """Bolt could not run a listener: log it (without the body, which holds tokens)."""

@@ -68,3 +68,29 @@ def test_slack_markup_becomes_plain_text_with_certain_mentions() -> None:
     )
     assert text == "明天 @U0BOB0001 看 #web & https://x.io/a @here"
     assert mentions == {"U0BOB0001": "U0BOB0001"}
+
+
+@pytest.mark.parametrize("name", ["manifest.yml", "manifest-http.yml"])
+def test_the_manifests_declare_what_the_adapter_listens_for(name: str) -> None:
+    from pathlib import Path
+
+    from bot.slack.app import COMMAND, MESSAGE_SHORTCUT, NEW_TASK_SHORTCUT
+    from bot.slack.modal import CALLBACK_ID
+    from bot.slack.oauth import BOT_SCOPES
+
+    text = (Path(__file__).resolve().parents[2] / "deploy" / "slack" / name).read_text()
+    assert f"command: {COMMAND}\n" in text
+    assert "should_escape: true" in text  # mentions arrive as <@U…> ids
+    for callback in (NEW_TASK_SHORTCUT, MESSAGE_SHORTCUT):
+        assert f"callback_id: {callback}\n" in text
+    for event in (
+        "app_mention",
+        "message.im",
+        "app_home_opened",
+        "app_uninstalled",
+        "tokens_revoked",
+    ):
+        assert f"- {event}\n" in text
+    for scope in BOT_SCOPES:
+        assert f"- {scope} " in text
+    assert CALLBACK_ID not in text  # the modal's id is pmbot's own, not the manifest's
