@@ -251,3 +251,14 @@ def test_no_command_ever_answers_with_a_traceback(chat: ConsoleChat) -> None:
             assert reply is not None
             assert reply.error != "internal", (name, arg, reply.text)
             assert "Traceback" not in reply.text
+
+
+def test_every_name_and_alias_leads_to_exactly_one_command() -> None:
+    owners: dict[str, list[str]] = {}
+    for cmd in COMMANDS.values():
+        assert cmd.usage.split()[0] == cmd.name, cmd.usage
+        assert cmd.summary
+        assert cmd.summary_zh
+        for word in (cmd.name, *cmd.aliases):
+            owners.setdefault(word.lower(), []).append(cmd.name)
+    assert {word: names for word, names in owners.items() if len(names) > 1} == {}
