@@ -7,6 +7,7 @@ slack_sdk's built-in client reconnects on its own and pings every few seconds.
 
 from __future__ import annotations
 
+import signal
 import threading
 
 import structlog
@@ -32,6 +33,9 @@ def serve_socket_mode(
     """Connect and stay connected until interrupted (or until `stop` is set)."""
     handler = socket_handler(adapter, app_token)
     stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        # A container stop sends SIGTERM: leave the loop so queued replies still go out.
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
     handler.connect()  # type: ignore[no-untyped-call]  # Bolt leaves connect() unannotated
     log.info("slack_socket_mode_connected")
     try:
