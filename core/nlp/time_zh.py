@@ -96,6 +96,8 @@ class _Tod:
     extra_days: int
     implied_day: int | None
     grain: Grain
+    # Said with 上午/下午/am/pm...: the end of a range (`晚上8点到10点`) takes the start's half.
+    marked: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -992,7 +994,7 @@ def _time_hit(m: re.Match[str], ctx: _Ctx) -> _Tod | None:
             hour = placed[0]
         if hour > 24 or minute > 59:
             return None
-        return _Tod(hour, minute, second, 0, implied, "minute")
+        return _Tod(hour, minute, second, 0, implied, "minute", bool(ampm) or period is not None)
     raw_hour = groups["h"]
     hour_value = _num(raw_hour)
     if hour_value is None:
@@ -1022,8 +1024,8 @@ def _time_hit(m: re.Match[str], ctx: _Ctx) -> _Tod | None:
         less = 15 if groups.get("lessq") else _num(groups["less"])
         if less is None or not 0 < less < 60 or grain != "hour" or placed[0] == 0:
             return None
-        return _Tod(placed[0] - 1, 60 - less, 0, placed[1], implied, "minute")
-    return _Tod(placed[0], minute, second, placed[1], implied, grain)
+        return _Tod(placed[0] - 1, 60 - less, 0, placed[1], implied, "minute", period is not None)
+    return _Tod(placed[0], minute, second, placed[1], implied, grain, period is not None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1059,8 +1061,12 @@ _DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
      _h_numeric_ymd),
     ("0123456789", _c(r"(?<![\w.])(?P<a>\d{1,2})(?P<s>[-/.])(?P<b>\d{1,2})(?P=s)(?P<c>\d{4}|\d{1,2})(?![\d.])"),
      _h_numeric_3),
-    ("/·", _c(r"(?<![\da-z./\-])(?P<m>1[0-2]|0?[1-9])\s*[/·]\s*(?P<d>3[01]|[12]\d|0?[1-9])"
-        r"(?![\da-z/.])"), _h_month_day),
+    # ... also as the end of a range (`12/3-12/5`).
+    ("/·", _c(r"(?:(?<![\da-z./\-])|(?<=\d[/·]\d[-~～])|(?<=\d[/·]\d\d[-~～]))(?P<m>1[0-2]|0?[1-9])\s*[/·]\s*"
+        r"(?P<d>3[01]|[12]\d|0?[1-9])(?![\da-z/.])"), _h_month_day),
+    # The first day of `3-5号`, `20到25日`: the suffix is said once, after the second.
+    ("-~～到至", _c(r"(?<![\d.\-/:第])(?P<d>3[01]|[12]\d|0?[1-9])(?=\s*[-~～到至]\s*(?:3[01]|[12]\d|0?[1-9])\s*[号日]"
+             r"(?!子|期|楼|线|房|门|厅|馆|机|位|码|店|床|报|志|记|程|元|本))"), _h_day),
     ("-", _c(r"(?<![\da-z./\-])(?P<m>0[1-9]|1[0-2])-(?P<d>0[1-9]|[12]\d|3[01])(?![\da-z/\-])"),
      _h_month_day),
     # `11.30` is a date only where a deadline marker makes it one (`11.30前`, `截止11.30`);
@@ -1152,6 +1158,10 @@ _TIME_RULES: Final = [
     ("点时", _c(rf"(?:{_PER_P}\s*)?(?:差\s*(?:(?P<lessq>[一1])刻|(?P<less>[0-5]?\d|[零〇一二两三四五六七八九十]{{1,3}})\s*分钟?)\s*)?(?<![周期拜])(?P<h>2[0-4]|[01]?\d|二十[一二三四]?|(?:(?<=[周期拜][一二三四五六日天])|(?<![零〇一二两三四五六七八九]))十[一二三四五六七八九]?|(?<![十百])[零〇一二两三四五六七八九])\s*(?:点|时)钟?\s*"
        r"(?:(?P<half>半)|(?P<q>[一1三3])刻|(?P<mi>[0-5]?\d|[零〇一二三四五六七八九十]{1,3})\s*分?"
        r"(?:\s*(?P<s>[0-5]?\d|[零〇一二三四五六七八九十]{1,3})\s*秒)?)?(?:钟|整|多钟?|许|左右)?")),
+    # The first hour of `下午2-4点`, `9到11点`: the 点 is said once, after the second.
+    ("-~～到至", _c(rf"(?:{_PER_P}\s*)?(?<![\d:./\-])(?P<h>2[0-4]|[01]?\d|二十[一二三四]?|十[一二三四五六七八九]?"
+                  r"|[两三四五六七八九])(?=\s*[-~～到至]\s*(?:2[0-4]|[01]?\d|二十[一二三四]?|十[一二三四五六七八九]?"
+                  r"|[一两三四五六七八九])\s*[点时])")),
     (":", _c(rf"(?:{_PER_P}\s*)?(?:(?<![\d:])|(?<=[-/.月]\d\d))(?P<hh>2[0-4]|[01]?\d):(?P<mm>[0-5]\d)(?::(?P<ss>[0-5]\d))?"
        r"(?!\d)(?:\s*(?P<ap>[ap])\.?m\b\.?)?")),
     ("晚早晨夜午", _c(r"(?P<alone>今晚|今早|今晨|今夜|明早|明晚|明晨|昨晚|当晚|中午|上午|下午|早上|晚上|傍晚|午夜|半夜"
@@ -1260,6 +1270,9 @@ def _combine(text: str, hits: list[_Hit], ctx: _Ctx) -> list[_Hit]:
             if joined is not None:
                 out[-1] = joined
                 continue
+        if out and hit.tod is not None and out[-1].tod is not None and not hit.tod.marked \
+                and hit.value is None and _RANGE_GAP.fullmatch(text, out[-1].end, hit.start):
+            hit = _same_half(out[-1].tod, hit)
         if out and hit.refit is not None and _RANGE_GAP.fullmatch(text, out[-1].end, hit.start):
             anchor = out[-1].value
             if isinstance(anchor, date):
@@ -1272,6 +1285,16 @@ def _combine(text: str, hits: list[_Hit], ctx: _Ctx) -> list[_Hit]:
                     hit = replace(hit, value=refitted)
         out.append(hit)
     return out
+
+
+def _same_half(first: _Tod, hit: _Hit) -> _Hit:
+    """`晚上8点到10点`: an unmarked end hour before the start is in the start's half (22:00)."""
+    tod = hit.tod
+    if tod is None:
+        return hit
+    if (tod.hour, tod.minute) <= (first.hour, first.minute) and tod.hour < 12 <= first.hour:
+        return replace(hit, tod=replace(tod, hour=tod.hour + 12, marked=True))
+    return hit
 
 
 def _join(prev: _Hit, hit: _Hit, ctx: _Ctx) -> _Hit | None:

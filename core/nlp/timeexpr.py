@@ -126,6 +126,9 @@ def mark_ranges(text: str, spans: list[TimeSpan]) -> list[TimeSpan]:
             # `明天下午3点到5点`: the end time is on the start's day.
             wall = second.value.astimezone(first.value.tzinfo).timetz()
             end = datetime.combine(first.value.date(), wall)
+            if end <= first.value:
+                # `晚上10点到凌晨2点`, `10pm-2am`: the range runs past midnight.
+                end += timedelta(days=1)
             out[i + 1] = replace(second, value=end, time_only=False)
             continue
         lag = (_day(first.value) - _day(second.value)).days

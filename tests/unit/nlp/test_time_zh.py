@@ -216,7 +216,7 @@ def test_chinese_expression_resolves(text: str, expected: date | datetime) -> No
     ["快一点", "提交3个接口的测试报告", "上线v2.1", "3号楼会议室", "季度报告", "周报", "重点项目",
      "太晚了", "晚一点", "版本10.2.3", "3-7-2", "十一个人", "第十一名", "多年前", "三十点",
      "五点建议", "做个三点总结", "整理这两天的会议纪要", "统计过去7天的数据", "最后一天",
-     "Q4总结", "培训第二天"],
+     "Q4总结", "培训第二天", "1-2号楼"],
 )
 def test_ordinary_words_are_not_dates(text: str) -> None:
     assert find_times_zh(normalize(text)[0], NOW, WeekdayCalendar()) == []
@@ -285,6 +285,21 @@ def test_weekly_days_stop_at_the_hour(text: str, rrule: str, due: str) -> None:
 def test_monthly_series_by_weekday_or_several_days(text: str, rrule: str, due: str) -> None:
     result = parse_message(text, NOW)
     assert (result.recurrence, result.due) == (rrule, due)
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "due"),
+    [("下午2-4点 开会", "2026-11-24T14:00:00+08:00", "2026-11-24T16:00:00+08:00"),
+     ("晚上8点到10点", "2026-11-24T20:00:00+08:00", "2026-11-24T22:00:00+08:00"),
+     ("明天晚上8-10点", "2026-11-25T20:00:00+08:00", "2026-11-25T22:00:00+08:00"),
+     ("晚上10点到凌晨2点", "2026-11-24T22:00:00+08:00", "2026-11-25T02:00:00+08:00"),
+     ("3-5号 培训", "2026-12-03", "2026-12-05"),
+     ("25-28号 休假", "2026-11-25", "2026-11-28"),
+     ("12/3-12/5 休假", "2026-12-03", "2026-12-05")],
+)
+def test_ranges_that_say_their_unit_once(text: str, start: str, due: str) -> None:
+    result = parse_message(text, NOW)
+    assert (result.start, result.due) == (start, due)
 
 
 def test_every_other_week() -> None:
