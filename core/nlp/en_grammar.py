@@ -1788,15 +1788,19 @@ def _m_recurrence(s: Scanner, i: int) -> Atom | None:
     elif w == "on" and s.tok(j + 1) in ("weekdays", "workdays", "weekends"):
         rec = Rec("WEEKLY", 1, (5, 6) if s.tok(j + 1) == "weekends" else (0, 1, 2, 3, 4))
         j += 2
-    elif w == "on" and s.tok(j + 1) in WEEKDAYS and s.tok(j + 1).endswith("s") and \
-            s.tok(j + 1) not in ("tues", "thurs", "weds"):
-        j += 1
+    elif w in ("weekdays", "workdays", "weekends") and _clock_follows(s, j + 1):
+        rec = Rec("WEEKLY", 1, (5, 6) if w == "weekends" else (0, 1, 2, 3, 4))
+        j += 1  # "standup weekdays at 9"
+    elif (w == "on" and s.tok(j + 1) in _PLURAL_WEEKDAYS) or w in _PLURAL_WEEKDAYS:
+        j += 1 if w == "on" else 0
         days = []
         while s.tok(j) in WEEKDAYS and s.tok(j).endswith("s"):
             days.append(WEEKDAYS[s.tok(j)])
             j += 1
             if s.tok(j) in (",", "and", "&", "/") and s.tok(j + 1) in WEEKDAYS:
                 j += 1
+        if w != "on" and not _clock_follows(s, j):
+            return None  # "Mondays are busy"; "Mondays at 10" recurs
         rec = Rec("WEEKLY", 1, tuple(sorted(set(days))))
     else:
         return None
@@ -1871,6 +1875,16 @@ def _nth_weekday(s: Scanner, j: int) -> tuple[int, int, int] | None:
     if o is None or not (1 <= o[1] <= 5 or o[1] == -1) or s.tok(o[0]) not in WEEKDAYS:
         return None
     return o[0] + 1, o[1], WEEKDAYS[s.tok(o[0])]
+
+
+_PLURAL_WEEKDAYS: Final = frozenset(w for w in WEEKDAYS if w.endswith("s") and w not in (
+    "tues", "thurs", "weds"))
+
+
+def _clock_follows(s: Scanner, j: int) -> bool:
+    """A time of day starts at token j: "at 9", "@ 10", "9am", "10:30", "mornings"."""
+    t = s.tok(j)
+    return t in ("at", "@", "around") or (j < s.n and s.isnum[j]) or t in PARTS_OF_DAY
 
 
 def _of_the_month(s: Scanner, k: int) -> int | None:
@@ -1994,6 +2008,22 @@ def _m_holiday(s: Scanner, i: int) -> Atom | None:
     return None
 
 
+def _m_unit_end(s: Scanner, i: int) -> Atom | None:
+    """ "by month end", "at year-end", "before quarter end": the end of this period.  Weak:
+    "the month-end close" names a task unless a connector leads in."""
+    j = i + 1 if s.tok(i) == "the" else i
+    unit = {"month": "month", "quarter": "quarter", "qtr": "quarter", "year": "year"}.get(
+        s.tok(j))
+    if unit is None:
+        return None
+    k = j + 1
+    if s.tok(k) == "-" and s.glued(j) and s.glued(k):
+        k += 1
+    if s.tok(k) != "end":
+        return None
+    return Atom(i, k + 1, period=(unit, 0, "end"), weak=True)
+
+
 def _m_range_end_day(s: Scanner, i: int) -> Atom | None:
     """ "Dec 1-5", "Dec 21 to 24": a day number that ends a range begun by a month-day is a
     day of that month."""
@@ -2056,7 +2086,9 @@ def _build_dispatch() -> dict[str, tuple[Callable[[Scanner, int], Atom | None], 
     add(["a", "quarter", "half"], _m_past_to)
     add(list(ORDINAL_UNITS) + list(ORDINAL_TENS), _m_monthdate, _m_weekday, _m_period)
     add(["first", "last", "week"], _m_period)
-    add([*list(_FREQ_WORDS), "every", "each", "evry", "bi", "on"], _m_recurrence)
+    add(["the", "month", "quarter", "qtr", "year"], _m_unit_end)
+    add([*list(_FREQ_WORDS), "every", "each", "evry", "bi", "on", "weekdays", "workdays",
+         "weekends", *_PLURAL_WEEKDAYS], _m_recurrence)
     add(["on"], _m_ordinal_day, _m_monthly_prefix)
     add([*HOLIDAY_FIRST_WORDS, "next", "last", "previous", "following", "this", "coming"],
         _m_holiday)

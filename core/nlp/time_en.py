@@ -443,7 +443,8 @@ def _periods_from_their_start(sc: Scanner, cl: list[Atom]) -> None:
         return
     for a in cl:
         w = sc.low[a.ti + 1] if sc.low[a.ti] == "the" and a.tj > a.ti + 1 else sc.low[a.ti]
-        if w in ("end", "eow", "eom", "eoq", "eoy", "late", "mid", "middle", "last", "close"):
+        if w in ("end", "eow", "eom", "eoq", "eoy", "late", "mid", "middle", "last", "close") \
+                or "end" in sc.low[a.ti:a.tj]:
             continue
         if a.period is not None and a.period[2] == "end":
             a.period = (a.period[0], a.period[1], "start")

@@ -541,6 +541,17 @@ def test_four_digits_after_a_dated_weekday(text: str, now: datetime, expected: d
     assert first(text, now).value == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected", "kind"),
+    [("by month end", date(2026, 11, 30), "point"), ("by year-end", date(2026, 12, 31), "point"),
+     ("before quarter end", date(2026, 12, 31), "point"),
+     ("starting month end", date(2026, 11, 30), "start")],
+)
+def test_the_end_of_a_period_said_as_a_compound(text: str, expected: date, kind: str) -> None:
+    span = first(text)
+    assert (span.value, span.kind) == (expected, kind)
+
+
 def test_lunch_alone_is_the_meal() -> None:
     assert find_times_en("lunch with Bob", NOW, CAL) == []
 
@@ -578,6 +589,10 @@ def test_lunch_alone_is_the_meal() -> None:
         ("on weekdays at 9", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", dt("2026-11-25 09:00")),
         ("every weekday morning", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", dt("2026-11-25 09:00")),
         ("yearly", "FREQ=YEARLY", date(2026, 11, 24)),
+        ("standup weekdays at 9", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", dt("2026-11-25 09:00")),
+        ("Mondays at 10", "FREQ=WEEKLY;BYDAY=MO", dt("2026-11-30 10:00")),
+        ("Mondays and Thursdays at 4pm", "FREQ=WEEKLY;BYDAY=MO,TH", dt("2026-11-26 16:00")),
+        ("weekends 10am", "FREQ=WEEKLY;BYDAY=SA,SU", dt("2026-11-28 10:00")),
         ("every month on the first Monday", "FREQ=MONTHLY;BYDAY=1MO", date(2026, 12, 7)),
         ("monthly on the last Friday", "FREQ=MONTHLY;BYDAY=-1FR", date(2026, 11, 27)),
         ("quarterly on the 2nd Tuesday", "FREQ=MONTHLY;INTERVAL=3;BYDAY=2TU",
@@ -667,6 +682,9 @@ def test_values_carry_the_zone_of_now() -> None:
         "plan the week of chaos",
         "take a day to think",
         "lunch with Bob",
+        "Mondays are busy",
+        "count weekdays in the report",
+        "do the month-end close",
     ],
 )
 def test_no_dates_in_plain_task_text(text: str) -> None:
