@@ -755,9 +755,10 @@ needs_corpus = pytest.mark.skipif(not CORPUS.exists(), reason="shared corpus not
 @needs_corpus
 def test_corpus_accuracy_on_english_time_dev() -> None:
     # Scored set: English lines minus holidays and past/future-ambiguous ones (see
-    # bench/time_en_eval.py).  Measured 92.5% when written; the floor guards regressions.
+    # bench/time_en_eval.py).  Measured 92.5% when written, 93.2% (643/690) after the grammar
+    # work for the 95% issue; the floor guards regressions.
     right, total = _corpus_accuracy()
-    assert right / total >= 0.92, f"{right}/{total}"
+    assert right / total >= 0.93, f"{right}/{total}"
 
 
 @needs_corpus
@@ -765,7 +766,7 @@ def test_corpus_accuracy_where_the_corpus_agrees_with_the_contract() -> None:
     # 14 scored lines contradict nl-contract.md (EOD is 18:00 there, 23:59:59 here; "next
     # Friday" is the nearest Friday; an unmarked 1-7 o'clock is afternoon; asap is a priority).
     right, total = _corpus_accuracy(skip_conflicts=True)
-    assert right / total >= 0.94, f"{right}/{total}"
+    assert right / total >= 0.95, f"{right}/{total}"  # measured 643/676
 
 
 @needs_corpus
