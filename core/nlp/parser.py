@@ -109,7 +109,7 @@ _PRIORITY_RULES: Final[list[tuple[re.Pattern[str], int]]] = [
     (re.compile(r"(?<![A-Za-z0-9_])p([0-4])(?![A-Za-z0-9_])", _I), 0),
     (re.compile(r"(?:priority|prio|优先级)\s*[:：=]?\s*(?:p)?(?P<v>[1-4]|urgent|high|medium|low|紧急|高|中|低)",
                 _I), -1),
-    (re.compile(rf"(?:(?<=[{_DELIM}])|^)(?:非常紧急|十万火急|紧急|加急|特急|很急|急急|急|urgent|asap|critical|blocker)"
+    (re.compile(rf"(?:(?<=[{_DELIM}])|^)(?:非常紧急|十万火急|紧急|加急|特急|很急|急急|急|尽快|越快越好|urgent|asap|critical|blocker)"
                 rf"(?=[{_DELIM}]|$)|^\s*(?:紧急|加急|特急)|最高优先级|最高优", _I), 1),
     (re.compile(rf"(?:(?<=[{_DELIM}])|^)(?:非常重要|很重要|重要|高优先级|高优|优先级高|高|high\s+priority|high-priority|high|important)"
                 rf"(?=[{_DELIM}]|$)", _I), 2),

@@ -98,7 +98,7 @@ def test_hashtags_are_project_then_tags(text: str, project: str | None, tags: li
         ("完成报告 中", 3), ("fix it !", 3), ("fix it medium", 3), ("fix it p3", 3),
         ("完成报告 低", 4), ("fix it low", 4), ("update docs (low)", 4), ("fix it p4", 4),
         ("优先级：高 写文档", 2), ("P0 线上故障", 1), ("最高优先级 修复支付bug", 1),
-        ("不紧急 整理文档", 4),
+        ("不紧急 整理文档", 4), ("合同发一下 尽快", 1), ("请尽快处理合同", None),
         ("fix high CPU usage on prod", None), ("重要客户回访", None), ("降低成本", None),
         ("中文文档翻译", None), ("上线了!", None),
     ],
