@@ -1634,6 +1634,8 @@ def _m_period(s: Scanner, i: int) -> Atom | None:
         k = j + 1 if u == "weekend" else j + 3
         if s.tok(j - 1) in ("coming", "upcoming"):
             shift = 0  # "the coming weekend" is the next one to come
+        if s.tok(k) == "after" and s.tok(k + 1) == "next":
+            shift, k = 2, k + 2  # "the weekend after next"
         return Atom(i, k, period=("weekend", shift, "start"))
     if u not in _PERIOD_UNITS:
         return None

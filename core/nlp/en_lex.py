@@ -71,6 +71,7 @@ UNITS: Final[dict[str, tuple[str, int]]] = {
     "mth": ("months", 1), "mths": ("months", 1),
     "week": ("weeks", 1), "weeks": ("weeks", 1), "wk": ("weeks", 1), "wks": ("weeks", 1),
     "w": ("weeks", 1), "fortnight": ("weeks", 2), "fortnights": ("weeks", 2),
+    "quarters": ("months", 3),
     "day": ("days", 1), "days": ("days", 1), "d": ("days", 1),
     "hour": ("hours", 1), "hours": ("hours", 1), "hr": ("hours", 1), "hrs": ("hours", 1),
     "h": ("hours", 1),

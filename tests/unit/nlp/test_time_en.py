@@ -403,6 +403,8 @@ def test_end_of_day_follows_the_configured_workday_end(text: str, expected: str)
         ("the second week of next month", "the second week of next month",
          date(2026, 12, 11)),
         ("the week of Dec 7", "the week of Dec 7", date(2026, 12, 11)),
+        ("the weekend after next", "the weekend after next", date(2026, 12, 12)),
+        ("in 3 quarters", "in 3 quarters", date(2027, 8, 24)),
     ],
 )
 def test_dates_added_for_the_accuracy_target(text: str, cut: str, expected: date) -> None:
