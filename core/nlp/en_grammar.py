@@ -1154,9 +1154,11 @@ def _year_or_clock(s: Scanner, a: Atom) -> Atom:
     y, m, d = a.ymd
     t = a.tj - 1
     prev = s.atoms[-1]
-    if y is None or y < 0 or not s.isnum[t] or len(s.raw[t]) != 4 or prev.wd is None or prev.wmod is not None \
-            or prev.nth is not None or not (prev.tj == a.ti or (
-                prev.tj == a.ti - 1 and s.low[a.ti - 1] == ",")):
+    if y is None or y < 0 or not s.isnum[t] or len(s.raw[t]) != 4 or s.low[t - 1] == "," \
+            or (a.tj < s.n and (s.isnum[a.tj] or s.low[a.tj] in (",", ":", "."))):
+        return a  # "Jul 22, 2014" and "2016, 12.16 pm" write a year
+    if prev.wd is None or prev.wmod is not None or prev.nth is not None or not (
+            prev.tj == a.ti or (prev.tj == a.ti - 1 and s.low[a.ti - 1] == ",")):
         return a
     hh, mm = divmod(y, 100)
     if hh > 23 or mm > 59 or not 1 <= d <= _cal.monthrange(y, m)[1] or \

@@ -537,6 +537,9 @@ def test_parts_of_the_day_in_context(text: str, expected: str) -> None:
         ("Mon 2 Nov 2015", datetime(2017, 10, 29, 18, 0, tzinfo=TZ), date(2015, 11, 2)),
         ("Thu 2 Nov 2017", datetime(2017, 10, 29, 18, 0, tzinfo=TZ), date(2017, 11, 2)),
         ("Fri Nov 3 2026", NOW, date(2026, 11, 3)),  # a wrong weekday: still the year
+        ("Sunday Jul 22, 2014", datetime(2012, 1, 1, tzinfo=TZ), date(2014, 7, 22)),  # comma
+        ("Saturday, 8th November 2016, 12.16 pm", datetime(2016, 1, 1, tzinfo=TZ),
+         datetime(2016, 11, 8, 12, 16, tzinfo=TZ)),  # a time follows: the digits are a year
     ],
 )
 def test_four_digits_after_a_dated_weekday(text: str, now: datetime, expected: date) -> None:
