@@ -14,7 +14,7 @@ from typing import Final
 
 from core.calendar import WeekdayCalendar, WorkCalendar
 from core.nlp.schema import Intent, ParseResult, Shift, ShiftUnit
-from core.nlp.text import cn_to_int, has_cjk, normalize
+from core.nlp.text import approx_count, cn_to_int, has_cjk, normalize
 from core.nlp.time_zh import find_times_zh
 from core.nlp.timeexpr import find_times
 
@@ -269,7 +269,7 @@ def _number(raw: str) -> float | None:
     try:
         return float(word)
     except ValueError:
-        value = cn_to_int(word)
+        value = approx_count(word) or cn_to_int(word)
         return None if value is None else float(value)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Final
 
 # Full-width ASCII (U+FF01..U+FF5E) sits at a fixed distance from ASCII; U+3000 is the CJK space.
 _FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
@@ -77,6 +78,17 @@ def normalize(text: str) -> tuple[str, list[int]]:
 def has_cjk(text: str) -> bool:
     """Return True when `text` holds a CJK ideograph."""
     return _CJK_RE.search(text) is not None
+
+
+# `一两天`, `两三个月`, `三五天`: a rough count names its upper bound.  (Years read digit by
+# digit, `二三年` = 2023, are another matter: callers use this only before a unit of time.)
+_APPROX: Final = {"一两": 2, "两三": 3, "三四": 4, "三五": 5, "四五": 5, "五六": 6, "六七": 7,
+                  "七八": 8, "八九": 9}
+
+
+def approx_count(token: str) -> int | None:
+    """The upper bound of a rough count (`两三` → 3), or None when `token` is not one."""
+    return _APPROX.get(token.strip())
 
 
 def cn_to_int(token: str) -> int | None:

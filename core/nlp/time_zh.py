@@ -18,7 +18,7 @@ from typing import Final
 from dateutil.relativedelta import relativedelta
 
 from core.calendar import WorkCalendar, add_workdays
-from core.nlp.text import cn_to_int
+from core.nlp.text import approx_count, cn_to_int
 from core.nlp.types import Grain, SpanKind, TimeSpan
 
 # ---------------------------------------------------------------------------------------------
@@ -614,7 +614,7 @@ def _offset_amount(m: re.Match[str]) -> float | None:
     elif "." in amount:
         value = float(amount)
     else:
-        parsed = cn_to_int(amount)
+        parsed = approx_count(amount) or cn_to_int(amount)
         if parsed is None:
             return None
         value = parsed
@@ -1120,7 +1120,7 @@ _DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
     ("第", _c(rf"{_YEARPART}\s*的?第(?P<n>\d{{1,2}}|[一二三四五六七八九十]{{1,4}})个?{_WEEK_UNIT}"),
      _h_week_of_year),
     ("第", _c(rf"{_YEARPART}\s*的?第(?P<n>\d{{1,3}}|[一二三四五六七八九十百]{{1,5}})天"), _h_day_of_year),
-    ("后前内", _c(rf"(?:大约|大概|约)?(?<![\d.]){_NUM_P}\s*(?P<half1>个半)?\s*个?\s*"
+    ("后前内", _c(rf"(?:大约|大概|约|最近|近)?(?<![\d.]){_NUM_P}\s*(?P<half1>个半)?\s*个?\s*"
         r"(?P<u>分钟|分|小时|钟头|工作日|天|日|周|星期|礼拜|月|年|季度)(?P<half2>半)?\s*"
         r"(?P<dir>以后|之后|过后|后|以内|之内|内|以前|之前|前)"), _h_offset),
     ("过", _c(rf"过(?<![\d.]){_NUM_P}\s*个?\s*(?P<u>分钟|小时|钟头|工作日|天|周|星期|礼拜|月|年)"),

@@ -13,7 +13,7 @@ import pytest
 
 from core.calendar import ChinaCalendar, WeekdayCalendar
 from core.nlp import parse_message
-from core.nlp.text import cn_to_int, normalize
+from core.nlp.text import approx_count, cn_to_int, normalize
 from core.nlp.time_zh import find_times_zh, lunar_to_solar
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -205,6 +205,12 @@ def resolve(text: str, now: datetime = NOW) -> date | datetime | None:
         ("下周的今天", date(2026, 12, 1)),
         ("下个月的今天", date(2026, 12, 24)),
         ("第二天上午十点", at(2026, 11, 25, 10)),
+        # A rough count names its upper bound: 两三天 is three days, not twenty-three
+        ("一两天后", date(2026, 11, 26)),
+        ("两三天内", date(2026, 11, 27)),
+        ("三五天内", date(2026, 11, 29)),
+        ("两三个月后", date(2027, 2, 24)),
+        ("近一周内", date(2026, 12, 1)),
     ],
 )
 def test_chinese_expression_resolves(text: str, expected: date | datetime) -> None:
@@ -361,6 +367,12 @@ def test_lunar_dates_convert_near_festivals(year: int, month: int, day: int,
 def test_marked_lunar_date_is_read_as_lunar() -> None:
     assert resolve("农历正月十五") == date(2027, 2, 20)
     assert resolve("正月十五") == date(2027, 2, 20)
+
+
+def test_a_rough_count_is_not_read_digit_by_digit() -> None:
+    assert approx_count("两三") == 3
+    assert approx_count("二三") is None  # 二三年 is 2023
+    assert cn_to_int("二三") == 23
 
 
 @pytest.mark.parametrize(
