@@ -978,7 +978,9 @@ def _m_time_words(s: Scanner, i: int) -> Atom | None:
         k3, mer3 = _after_mer(s, j + 1 if t == "oclock" else j + 3)
         return _mk_time(i, k3, h, mi, 0, mer3, minutes, False)
     if t in ("tonight", "tonite") or (t == "this" and s.tok(j + 1) in ("evening", "morning",
-                                                                      "afternoon")):
+                                                                      "afternoon")) or (
+            t == "in" and s.tok(j + 1) == "the" and s.tok(j + 2) in (
+                "morning", "afternoon", "evening")) or (t == "at" and s.tok(j + 1) == "night"):
         return _mk_time(i, j, h, mi, 0, None, minutes, False)  # "eight tonight"
     if _hour_context(s, i) and (_bare_hour_end(s, j) or _dated_before(s, i)):
         return _mk_time(i, j, h, mi, 0, None, minutes, False)
@@ -988,6 +990,9 @@ def _m_time_words(s: Scanner, i: int) -> Atom | None:
     nxt = s.tok(j)
     if minutes and nxt in ("tomorrow", "today", "tonight", "this", "in"):
         return _mk_time(i, j, h, mi, 0, None, minutes, False)
+    if minutes and mi >= 10 and (s.boundary(j) or nxt in _BARE_HOUR_FOLLOWERS) and \
+            nxt not in ("-", "/", ".") and not s.is_word(i - 1):
+        return _mk_time(i, j, h, mi, 0, None, minutes, False)  # "nine thirty", "twelve fifteen"
     return None
 
 

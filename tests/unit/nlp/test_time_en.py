@@ -431,6 +431,11 @@ def test_lengths_of_time_inside_a_task_are_not_dates(text: str) -> None:
         ("tomorrow 9", "2026-11-25 09:00"),
         ("tomorrow 14", "2026-11-25 14:00"),
         ("tomorrow morning 10", "2026-11-25 10:00"),
+        # hours in words with minutes, or with a part of the day
+        ("nine thirty", "2026-11-25 09:30"),
+        ("twelve fifteen on Friday", "2026-11-27 12:15"),
+        ("seven in the evening", "2026-11-24 19:00"),
+        ("eleven at night", "2026-11-24 23:00"),
         ("Friday 5, call Bob", "2026-11-27 17:00"),
         ("Friday 5 p1", "2026-11-27 17:00"),
     ],
@@ -690,6 +695,8 @@ def test_values_carry_the_zone_of_now() -> None:
         "Mondays are busy",
         "count weekdays in the report",
         "do the month-end close",
+        "pay one fifty to Bob",
+        "read chapter nine thirty",
     ],
 )
 def test_no_dates_in_plain_task_text(text: str) -> None:
