@@ -16,7 +16,19 @@ Choices the contract leaves open, made here:
   its first day;
 - hour and minute offsets are elapsed time; day offsets and longer are calendar dates;
 - a word that is often not a date ("may", "sat", "3.11", "Q3") counts only after a connector
-  ("in May", "by Q3") or right next to another part of a date.
+  ("in May", "by Q3") or right next to another part of a date;
+- a frequency word before a noun ("quarterly report", "the weekly sync") names the thing: it is
+  a recurrence only with a lone time of day and nothing else dated ("daily standup at 9am");
+- EOD / COB / "end of day" are `workday_end` o'clock (18:00 unless the caller configures it);
+- a range ("from 9 to 5", "Dec 21 to Jan 4", "between Monday and Wednesday") starts at its
+  first end; its two ends share a day, and a weekday that ends it comes after its start;
+- "N units since/from <date>" counts from the date's start ("2 years since 2011" → 1 Jan 2013);
+- a message that is nothing but a length of time ("3 days") is that long from now; inside a
+  task a length is work to do ("spend 3 days on X"), not a date;
+- after a date a bare number is its hour ("Friday 5", "tomorrow 9", "on Monday at 9 review");
+  after a weekday 13 and over is the day of month ("Monday 21");
+- four digits after "<weekday> <day> <month>" are a 24-hour time when the weekday contradicts
+  them as a year and fits the coming date ("Thurs 2 Nov 2015" → 20:15).
 """
 
 from __future__ import annotations
