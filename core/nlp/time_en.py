@@ -347,6 +347,10 @@ def _lead_connectors(sc: Scanner, ti: int) -> tuple[int, bool]:
         if w == ":" and k >= 2 and sc.low[k - 2] in ("due", "deadline", "eta", "by", "date"):
             k -= 1  # "due: tomorrow noon"
             continue
+        if w == "or" and k >= 2 and sc.low[k - 2] == "on" and sc.low[k] in ("before", "by"):
+            k -= 2  # "on or before Dec 5"
+            steps += 1
+            continue
         if w in START_CONNECTORS:
             start = True
         elif w not in POINT_CONNECTORS:
@@ -442,6 +446,10 @@ def _trailing_words(sc: Scanner, j: int, is_start: bool) -> int:
         return j + 3
     if w == "latest" and (j + 1 >= sc.n or not sc.is_word(j + 1)):
         return j + 1
+    if w == "or" and j + 1 < sc.n and sc.low[j + 1] in ("so", "two", "2", "three", "3") and \
+            sc.low[j - 1] in ("day", "days", "week", "weeks", "hour", "hours", "month", "months",
+                              "minutes", "min", "mins"):
+        return j + 2  # "in a day or two", "in 2 weeks or so"
     if is_start and (w in ("onwards", "onward", "forward") or (
             w == "on" and (j + 1 >= sc.n or not sc.is_word(j + 1)))):
         return j + 1

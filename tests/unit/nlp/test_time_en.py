@@ -255,6 +255,8 @@ def test_grain_follows_what_was_stated(text: str, grain: str) -> None:
         ("plan the offsite for the first week of March", "for the first week of March", None),
         ("pair with sam for 2 hours tomorrow", "tomorrow", None),
         ("prep slides for Thursday's demo", "Thursday's", None),
+        ("pay the invoice on or before Dec 5", "on or before Dec 5", None),
+        ("reply in a day or two", "in a day or two", None),
     ],
 )
 def test_span_covers_the_expression_and_its_connector(text: str, cut: str,
