@@ -48,34 +48,67 @@ def ensure_user(
     external_id = external_id.strip()[:128]
     if not external_id:
         raise InvalidInput("a user id is needed")
-    identity = session.exec(
+    identity = _identity(session, platform, tenant, external_id)
+    if identity is None:
+        try:
+            with session.begin_nested():
+                return _new_user(
+                    session,
+                    platform=platform,
+                    tenant=tenant,
+                    external_id=external_id,
+                    display_name=display_name,
+                    timezone=timezone if timezone and _valid_zone(timezone) else default_timezone,
+                    locale=locale or default_locale,
+                )
+        except IntegrityError:
+            # The same person's first two messages at once (or a mention racing a message):
+            # the other transaction made the identity first, and its user stands.
+            identity = _identity(session, platform, tenant, external_id)
+            if identity is None:
+                raise
+    user = session.get(User, identity.user_id)
+    assert user is not None
+    if display_name and identity.display_name != display_name:
+        identity.display_name = display_name[:200]
+        session.add(identity)
+    if timezone and _valid_zone(timezone) and user.timezone != timezone:
+        user.timezone = timezone
+        session.add(user)
+    if locale and locale != user.locale:
+        user.locale = locale
+        session.add(user)
+    return user
+
+
+def _identity(session: Session, platform: str, tenant: str, external_id: str) -> Identity | None:
+    return session.exec(
         select(Identity).where(
             Identity.platform == platform,
             Identity.tenant == tenant,
             Identity.external_id == external_id,
         )
     ).first()
-    if identity is not None:
-        user = session.get(User, identity.user_id)
-        assert user is not None
-        if display_name and identity.display_name != display_name:
-            identity.display_name = display_name[:200]
-            session.add(identity)
-        if timezone and _valid_zone(timezone) and user.timezone != timezone:
-            user.timezone = timezone
-            session.add(user)
-        if locale and locale != user.locale:
-            user.locale = locale
-            session.add(user)
-        return user
+
+
+def _new_user(
+    session: Session,
+    *,
+    platform: str,
+    tenant: str,
+    external_id: str,
+    display_name: str | None,
+    timezone: str,
+    locale: str,
+) -> User:
     first = session.exec(select(func.count()).select_from(User)).one() == 0
     if first:
         first = _claim_first_admin(session)
     user = User(
         name=(display_name or external_id)[:200],
         is_admin=first,
-        timezone=timezone if timezone and _valid_zone(timezone) else default_timezone,
-        locale=locale or default_locale,
+        timezone=timezone,
+        locale=locale,
     )
     session.add(user)
     session.flush()
