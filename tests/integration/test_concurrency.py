@@ -23,8 +23,13 @@ SHARED_EVENTS = 10
 Replies = list[tuple[bool | None, str]]  # (ok, text), ok None for "already handled"
 
 
-def _worker(url: str, user: str, texts: list[tuple[str, str]], start: Any, out: Any) -> None:
-    """Say every (event id, text) as `user` once the other worker is ready; report the replies."""
+def _worker(
+    url: str, texts: list[tuple[str, str, str]], start: Any, out: Any, lockstep: bool = False
+) -> None:
+    """Say every (event id, user, text) once the other workers are ready; report the replies.
+
+    In `lockstep` the workers meet at the start line again before every message.
+    """
     from bot.router import Inbound, Router
     from core.clock import SystemClock
     from storage.db import make_engine
@@ -32,9 +37,13 @@ def _worker(url: str, user: str, texts: list[tuple[str, str]], start: Any, out: 
     engine = make_engine(url)
     router = Router(engine, SystemClock(), default_language="en")
     results: Replies = []
+    with engine.connect():  # connect before the start line, so that both really start at once
+        pass
     start.wait(timeout=60)
     try:
-        for event_id, text in texts:
+        for event_id, user, text in texts:
+            if lockstep:
+                start.wait(timeout=60)
             reply = router.handle(
                 Inbound(
                     platform="console",
@@ -51,15 +60,15 @@ def _worker(url: str, user: str, texts: list[tuple[str, str]], start: Any, out: 
         out.put((event_id_prefix(texts), results))
 
 
-def event_id_prefix(texts: list[tuple[str, str]]) -> str:
+def event_id_prefix(texts: list[tuple[str, str, str]]) -> str:
     """The worker's label: the prefix of its first event id."""
     return texts[0][0].split("-")[0]
 
 
-def _script(user: str) -> list[tuple[str, str]]:
-    own = [(f"{user}-{i}", f"add WEB {user} task {i}") for i in range(TASKS_EACH)]
+def _script(user: str) -> list[tuple[str, str, str]]:
+    own = [(f"{user}-{i}", user, f"add WEB {user} task {i}") for i in range(TASKS_EACH)]
     # the same events in both workers, as a platform retry would send them to another replica
-    shared = [(f"Ev-{i}", f"add WEB delivered twice {i}") for i in range(SHARED_EVENTS)]
+    shared = [(f"Ev-{i}", user, f"add WEB delivered twice {i}") for i in range(SHARED_EVENTS)]
     return own + shared
 
 
@@ -83,7 +92,7 @@ def race(module_engine: Engine) -> Race:
     start = spawn.Barrier(2)
     out = spawn.Queue()
     procs = [
-        spawn.Process(target=_worker, args=(url, user, _script(user), start, out))
+        spawn.Process(target=_worker, args=(url, _script(user), start, out))
         for user in ("bob", "dan")
     ]
     for p in procs:
@@ -125,40 +134,39 @@ def test_an_event_delivered_to_two_processes_at_once_acts_once(race: Race) -> No
     assert race.world.count(InboundEvent, col(InboundEvent.event_id).like("Ev-%")) == SHARED_EVENTS
 
 
-def _first_words(url: str, name: str, start: Any, out: Any) -> None:
-    """Be seen for the first time, at the same moment as someone else."""
-    from core.services.users import ensure_user
-    from storage.db import make_engine, session_scope
-
-    engine = make_engine(url)
-    try:
-        with engine.connect():
-            pass
-        start.wait(timeout=60)
-        with session_scope(engine, immediate=True) as session:
-            user = ensure_user(session, platform="console", tenant="local", external_id=name)
-            out.put((name, user.is_admin))
-    finally:
-        engine.dispose()
+NEWCOMERS = 8
 
 
-def test_two_first_users_at_once_make_one_admin(engine: Engine) -> None:
+def test_newcomers_arriving_at_once_are_all_answered_and_one_is_admin(engine: Engine) -> None:
+    """An empty database; two workers greet as the same eight newcomers in lockstep: every
+    first contact is a race between two transactions."""
     url = engine.url.render_as_string(hide_password=False)
     spawn = mp.get_context("spawn")
     start = spawn.Barrier(2)
     out = spawn.Queue()
     procs = [
-        spawn.Process(target=_first_words, args=(url, name, start, out)) for name in ("u1", "u2")
+        spawn.Process(
+            target=_worker,
+            args=(
+                url,
+                [(f"{w}-{n}", f"n{n}", "whoami") for n in range(NEWCOMERS)],
+                start,
+                out,
+                True,
+            ),
+        )
+        for w in ("a", "b")
     ]
     for p in procs:
         p.start()
-    admins = dict(out.get(timeout=120) for _ in procs)
+    replies = dict(out.get(timeout=120) for _ in procs)
     for p in procs:
         p.join(timeout=30)
         assert p.exitcode == 0
     out.close()
     out.join_thread()
-    assert sorted(admins.values()) == [False, True], admins
-    assert [u.name for u in World(engine).rows(User, col(User.is_admin))] == [
-        next(name for name, admin in admins.items() if admin)
-    ]
+    expected = [(True, f"You are n{n}.") for n in range(NEWCOMERS)]
+    assert replies == {"a": expected, "b": expected}
+    world = World(engine)
+    assert sorted(u.name for u in world.rows(User)) == [f"n{n}" for n in range(NEWCOMERS)]
+    assert world.count(User, col(User.is_admin)) == 1
