@@ -33,6 +33,7 @@ from core.nlp.en_lex import (
     WEAK_WEEKDAYS,
     WEEKDAYS,
     WORKDAY_ADJ,
+    ZONES,
 )
 
 # Offsets: field name → amount (floats allowed for "2.5 hours").
@@ -101,7 +102,8 @@ class Atom:
     rec: Rec | None = None
     hol: tuple[str, ...] | None = None  # a named day ("christmas"), resolved with wmod/year
     adjective: bool = False  # "weekly report": a frequency word used before a noun
-    utc_offset: int | None = None  # minutes east of UTC written after an ISO time
+    utc_offset: int | None = None  # minutes east of UTC written after an ISO time or a zone
+    zone: str | None = None  # IANA zone named after a time ("10am ET")
     week_of: bool = False  # "the first week of May", "the week of Dec 7": ends on its Friday
     clock_year: int | None = None  # "Thurs 2 Nov 2015": hm read from a year, if the day fits
     weak: bool = False
@@ -560,6 +562,8 @@ class Scanner:
                 if a is not None and (best is None or a.tj > best.tj):
                     best = a
             if best is not None:
+                if best.hm is not None and best.utc_offset is None:
+                    _zone_after(self, best)
                 best.slots = _slots(best)
                 self.atoms.append(best)
                 i = best.tj
@@ -924,6 +928,44 @@ def _bare_hour_end(s: Scanner, j: int) -> bool:
         return k >= s.n or not s.is_word(k) or s.meridiem(k) is not None or (
             s.low[k] in _BARE_HOUR_FOLLOWERS and s.low[k] not in MONTHS)
     return t in _BARE_HOUR_FOLLOWERS
+
+
+def _zone_after(s: Scanner, atom: Atom) -> None:
+    """ "9am PST", "14:00 UTC", "10:30 ET", "3pm GMT+1", "(UTC+05:30)": the zone the time is
+    said in."""
+    k = atom.tj
+    paren = s.tok(k) == "("
+    if paren:
+        k += 1
+    if k >= s.n:
+        return
+    raw = s.raw[k]
+    z = ZONES.get(raw.lower())
+    if z is None or (len(raw) == 2 and not raw.isupper()):
+        return  # "ET"/"PT" only in capitals: "et al."
+    if raw.lower() == "est" and (s.isnum[k + 1] if k + 1 < s.n else False):
+        return  # "10am est 2h": an estimate
+    end = k + 1
+    if isinstance(z, int) and s.tok(end) in ("+", "-") and s.glued(k) and \
+            end + 1 < s.n and s.isnum[end + 1] and s.glued(end):
+        tmp = Atom(k, end)  # "GMT+1", "UTC-05:00"
+        _utc_offset(s, tmp)
+        if tmp.utc_offset is None:
+            raw_h = s.raw[end + 1]
+            if len(raw_h) <= 2 and int(raw_h) <= 14:
+                sign = 1 if s.tok(end) == "+" else -1
+                tmp.utc_offset, tmp.tj = sign * int(raw_h) * 60, end + 2
+        if tmp.utc_offset is not None:
+            z, end = z + tmp.utc_offset, tmp.tj
+    if paren:
+        if s.tok(end) != ")":
+            return
+        end += 1
+    if isinstance(z, int):
+        atom.utc_offset = z
+    else:
+        atom.zone = z
+    atom.tj = end
 
 
 def _utc_offset(s: Scanner, atom: Atom) -> None:

@@ -112,3 +112,17 @@ POINT_CONNECTORS: Final = frozenset({"by", "before", "due", "on", "at", "until",
 START_CONNECTORS: Final = frozenset({"starting", "from", "beginning", "start", "starts",
                                      "commencing", "effective", "begin", "begins",
                                      "between"})
+
+# Time zones written after a clock time ("9am PST", "14:00 UTC", "10:30 ET"): minutes east of
+# UTC, or an IANA name where the abbreviation leaves daylight saving open.  Two letters count
+# only in capitals ("ET", not "et al.").  CST (US Central or China) and IST
+# (India, Ireland, Israel) are ambiguous and left out.
+ZONES: Final[dict[str, int | str]] = {
+    "utc": 0, "gmt": 0,
+    "est": -300, "edt": -240, "et": "America/New_York",
+    "cdt": -300, "ct": "America/Chicago",
+    "mst": -420, "mdt": -360, "mt": "America/Denver",
+    "pst": -480, "pdt": -420, "pt": "America/Los_Angeles",
+    "cet": 60, "cest": 120, "bst": 60, "wet": 0, "west": 60, "eet": 120, "eest": 180,
+    "jst": 540, "kst": 540, "sgt": 480, "hkt": 480, "aest": 600, "aedt": 660,
+}  # fmt: skip

@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import calendar as _cal
 import re
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from itertools import pairwise
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.relativedelta import relativedelta
 
@@ -502,10 +503,9 @@ def _resolve_point(cl: list[Atom], now: datetime, today: date, calendar: WorkCal
         if tinfo is None:
             return day, grain, False
         h, mi, sec, tgrain = tinfo
-        off = next((a.utc_offset for a in cl if a.utc_offset is not None), None)
-        if off is not None:
-            stated = datetime.combine(day, time(h, mi, sec),
-                                      tzinfo=timezone(timedelta(minutes=off)))
+        said_in = _stated_zone(cl)
+        if said_in is not None:
+            stated = datetime.combine(day, time(h, mi, sec), tzinfo=said_in)
             return stated.astimezone(tz), tgrain, False
         return datetime.combine(day, time(h, mi, sec), tzinfo=tz), tgrain, False
     if tinfo is None:
@@ -513,10 +513,25 @@ def _resolve_point(cl: list[Atom], now: datetime, today: date, calendar: WorkCal
             return now, "minute", False
         return None
     h, mi, sec, tgrain = tinfo
-    cand = datetime.combine(today, time(h, mi, sec), tzinfo=tz)
+    zone = _stated_zone(cl) or tz
+    there = now.astimezone(zone).date()  # "9am PST": the next 9:00 on the clocks of PST
+    cand = datetime.combine(there, time(h, mi, sec), tzinfo=zone)
     if cand <= now:
-        cand = datetime.combine(today + timedelta(days=1), time(h, mi, sec), tzinfo=tz)
-    return cand, tgrain, True
+        cand = datetime.combine(there + timedelta(days=1), time(h, mi, sec), tzinfo=zone)
+    return cand.astimezone(tz), tgrain, True
+
+
+def _stated_zone(cl: list[Atom]) -> tzinfo | None:
+    """The zone a time was said in: an ISO offset, "UTC+2", "PST" or "ET"."""
+    for a in cl:
+        if a.utc_offset is not None:
+            return timezone(timedelta(minutes=a.utc_offset))
+        if a.zone is not None:
+            try:
+                return ZoneInfo(a.zone)
+            except (ZoneInfoNotFoundError, ValueError):  # pragma: no cover - no tz database
+                return None
+    return None
 
 
 _INVALID = object()

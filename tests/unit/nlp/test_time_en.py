@@ -564,6 +564,28 @@ def test_the_end_of_a_period_said_as_a_compound(text: str, expected: date, kind:
     assert (span.value, span.kind) == (expected, kind)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected", "time_only"),
+    [
+        # a time said in another zone is converted to the zone of now (UTC-5 here)
+        ("call at 9am PST", "2026-11-24 12:00", True),
+        ("5pm CET", "2026-11-24 11:00", True),
+        ("10:00 UTC", "2026-11-25 05:00", True),  # 15:00 UTC now: the next 10:00 UTC
+        ("14:00 GMT+1", "2026-11-25 08:00", True),
+        ("Dec 3 at 10am PT", "2026-12-03 13:00", False),
+        ("tomorrow 3pm (UTC+05:30)", "2026-11-25 04:30", False),
+        ("review at 10am est", "2026-11-25 10:00", True),
+        # not zones: "et al.", an estimate after "est"
+        ("at 5 et al", "2026-11-24 17:00", True),
+        ("sync at 10am est 2h", "2026-11-25 10:00", True),
+    ],
+)
+def test_a_time_said_in_a_zone(text: str, expected: str, time_only: bool) -> None:
+    span = first(text)
+    assert span.value == dt(expected)
+    assert span.time_only is time_only
+
+
 def test_lunch_alone_is_the_meal() -> None:
     assert find_times_en("lunch with Bob", NOW, CAL) == []
 
