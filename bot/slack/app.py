@@ -21,6 +21,7 @@ from slack_bolt import App as BoltApp
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
+from sqlalchemy.exc import IntegrityError
 
 from bot.router import Router
 from bot.settings import Settings
@@ -159,19 +160,26 @@ class SlackAdapter:
             if new:
                 others.append(profile)
         if fresh or others:
-            # The sender goes first: in an empty database the first user becomes the admin.
-            with session_scope(self.router.engine, immediate=True) as session:
-                for p in [sender, *others] if fresh else others:
-                    ensure_user(
-                        session,
-                        platform="slack",
-                        tenant=tenant,
-                        external_id=p.user_id,
-                        display_name=p.name,
-                        timezone=p.timezone,
-                        locale=p.locale,
-                    )
+            try:
+                self._store_people(tenant, [sender, *others] if fresh else others)
+            except IntegrityError:
+                # Another thread stored the same newcomer a moment ago; the router finds them.
+                log.info("slack_people_stored_concurrently", team=tenant)
         return sender
+
+    def _store_people(self, tenant: str, people: list[Profile]) -> None:
+        # The sender goes first: in an empty database the first user becomes the admin.
+        with session_scope(self.router.engine, immediate=True) as session:
+            for p in people:
+                ensure_user(
+                    session,
+                    platform="slack",
+                    tenant=tenant,
+                    external_id=p.user_id,
+                    display_name=p.name,
+                    timezone=p.timezone,
+                    locale=p.locale,
+                )
 
     # -- events ------------------------------------------------------------------------------
 
