@@ -5,6 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
 from core.errors import Conflict, InvalidInput, NotFound
@@ -70,8 +71,12 @@ def create_project(ctx: Ctx, key: str, name: str, **extra: object) -> ProjectOut
         budget=draft.budget,
         created_at=ctx.now,
     )
-    ctx.session.add(project)
-    ctx.session.flush()
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.add(project)
+            ctx.session.flush()
+    except IntegrityError as exc:  # created by someone else since the check above
+        raise Conflict(f"a project with key {draft.key} already exists") from exc
     assert project.id is not None
     ctx.session.add(Membership(project_id=project.id, user_id=ctx.actor.user_id, role=Role.MANAGER))
     ctx.audit(
