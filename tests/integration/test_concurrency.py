@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
-from core.models import InboundEvent, Task, User
+from core.models import InboundEvent, Project, Task, User
 from tests.support.chat import make_chat, ok
 from tests.support.world import World
 
@@ -28,7 +28,8 @@ def _worker(
 ) -> None:
     """Say every (event id, user, text) once the other workers are ready; report the replies.
 
-    In `lockstep` the workers meet at the start line again before every message.
+    In `lockstep` the workers meet at the start line again before every message, otherwise only
+    before messages whose event id starts with `sync-`.
     """
     from bot.router import Inbound, Router
     from core.clock import SystemClock
@@ -42,7 +43,7 @@ def _worker(
     start.wait(timeout=60)
     try:
         for event_id, user, text in texts:
-            if lockstep:
+            if lockstep or event_id.startswith("sync-"):
                 start.wait(timeout=60)
             reply = router.handle(
                 Inbound(
@@ -69,7 +70,8 @@ def _script(user: str) -> list[tuple[str, str, str]]:
     own = [(f"{user}-{i}", user, f"add WEB {user} task {i}") for i in range(TASKS_EACH)]
     # the same events in both workers, as a platform retry would send them to another replica
     shared = [(f"Ev-{i}", user, f"add WEB delivered twice {i}") for i in range(SHARED_EVENTS)]
-    return own + shared
+    # and, meeting at the start line first, both create the same project
+    return [*own, *shared, (f"sync-{user}", user, "project new OPS Operations")]
 
 
 class Race:
@@ -115,7 +117,7 @@ def test_two_processes_adding_tasks_at_once_get_distinct_keys(race: Race) -> Non
     assert len(own) == 2 * TASKS_EACH
     assert len(set(numbers)) == len(numbers)
     # no gaps: every key from WEB-1 up was handed out exactly once, shared events included
-    everything = sorted(t.number for t in race.world.rows(Task))
+    everything = sorted(t.number for t in race.world.rows(Task, Task.project_id == 1))
     assert everything == list(range(1, 2 * TASKS_EACH + SHARED_EVENTS + 1))
     assert {t.key for t in own} == {f"WEB-{t.number}" for t in own}
 
@@ -127,7 +129,11 @@ def test_each_process_sees_its_keys_come_back_in_order(race: Race) -> None:
 
 
 def test_an_event_delivered_to_two_processes_at_once_acts_once(race: Race) -> None:
-    answered = [good for replies in race.replies.values() for good, _ in replies[TASKS_EACH:]]
+    answered = [
+        good
+        for replies in race.replies.values()
+        for good, _ in replies[TASKS_EACH : TASKS_EACH + SHARED_EVENTS]
+    ]
     assert answered.count(True) == SHARED_EVENTS
     assert answered.count(None) == SHARED_EVENTS
     assert race.world.count(Task, col(Task.title).like("delivered twice%")) == SHARED_EVENTS
@@ -170,3 +176,13 @@ def test_newcomers_arriving_at_once_are_all_answered_and_one_is_admin(engine: En
     world = World(engine)
     assert sorted(u.name for u in world.rows(User)) == [f"n{n}" for n in range(NEWCOMERS)]
     assert world.count(User, col(User.is_admin)) == 1
+
+
+def test_two_processes_creating_the_same_project_at_once_get_one_project(race: Race) -> None:
+    answers = sorted(replies[-1] for replies in race.replies.values())
+    assert answers == [
+        (False, "⚠️ a project with key OPS already exists"),
+        (True, answers[1][1]),
+    ]
+    assert answers[1][1].startswith("Created project OPS (Operations).")
+    assert race.world.count(Project) == 2
