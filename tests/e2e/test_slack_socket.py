@@ -47,7 +47,7 @@ def command(slack: SlackHarness, sock: FakeSocketMode, text: str) -> dict[str, o
     return slack.api.wait_for(name)[0].args
 
 
-def test_socket_mode_runs_commands_events_once_and_opens_the_modal(
+def test_socket_mode_runs_commands_acts_once_reconnects_and_opens_the_modal(
     socket_mode: tuple[SlackHarness, FakeSocketMode],
 ) -> None:
     slack, sock = socket_mode
@@ -72,6 +72,14 @@ def test_socket_mode_runs_commands_events_once_and_opens_the_modal(
         [task] = session.exec(select(Task)).all()
     assert task.due_at == datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
     assert len(slack.api.calls("chat.postMessage")) == 1
+
+    # Slack drops the connection; the client opens a new one and events keep coming.
+    sock.drop()
+    slack.api.wait_for("apps.connections.open", count=2, timeout=15)
+    sock.wait_connected()
+    later = slack.mention_payload("U0ALICE01", "后天 写总结")
+    sock.wait_ack(sock.push("events_api", later), timeout=10)
+    slack.api.wait_for("chat.postMessage", count=2)
 
     # `/pm` alone opens the modal, within the trigger's 3 seconds.
     payload = slack.command_payload("U0ALICE01", "")

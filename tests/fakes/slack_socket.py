@@ -93,6 +93,15 @@ class FakeSocketMode:
             with self._cond:
                 self.connections.remove(conn)
 
+    def drop(self) -> None:
+        """Close every open connection, as Slack does when it rotates its servers."""
+        with self._cond:
+            connections = list(self.connections)
+        for conn in connections:
+            conn.close()
+        with self._cond:
+            self._cond.wait_for(lambda: not any(c in self.connections for c in connections), 5)
+
     def wait_connected(self, timeout: float = 10.0) -> None:
         """Block until a client is connected."""
         with self._cond:
