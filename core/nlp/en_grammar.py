@@ -729,6 +729,23 @@ def _hour_context(s: Scanner, i: int) -> bool:
     if s.low[i - 1] == "to" and i >= 2:
         prev = s.prev_atom(i - 1)
         return prev is not None and prev.hm is not None and prev.tj == i - 1  # "from 9 to 5"
+    if s.low[i - 1] == "between":
+        # "between 2 and 4 today": two hours; "between 2 and 4 people" counts
+        j = i + 1
+        while (j < s.n and s.low[j] in (":", ".")) or (j < s.n and s.isnum[j] and j > i + 1
+                                                       and s.low[j - 1] in (":", ".")):
+            j += 1
+        if s.tok(j) != "and" or j + 1 >= s.n or not (s.isnum[j + 1] or s.tok(j + 1) in
+                                                     UNITS_WORDS):
+            return False
+        k = j + 2
+        while k < s.n and (s.low[k] in (":", ".") or s.isnum[k]) and s.glued(k - 1):
+            k += 1
+        return s.meridiem(k) is not None or _bare_hour_end(s, k)
+    if s.low[i - 1] == "and" and i >= 3:
+        prev = s.prev_atom(i - 1)
+        return prev is not None and prev.hm is not None and prev.tj == i - 1 and \
+            s.low[prev.ti - 1] == "between"
     return s.low[i - 1] in _HOUR_CONTEXT
 
 
@@ -1117,6 +1134,8 @@ def _m_ordinal_day(s: Scanner, i: int) -> Atom | None:
     k, d, ordinal = r
     if not ordinal and not s.number_end_ok(k):
         return None  # "the 5-minute window", "the 4.x line"
+    if ordinal and s.tok(k) in WEEKDAYS and d <= 5:
+        return None  # "on the first Monday (of ...)": the nth weekday, not the 1st
     if not the and not ordinal and not on:
         prev = s.prev_atom(j)
         if not (prev is not None and prev.wd is not None and prev.ymd is None and
@@ -1248,8 +1267,8 @@ def _m_monthdate(s: Scanner, i: int) -> Atom | None:
             else:
                 ye, y1 = _year_after(s, kk)
                 if y1 is None and s.tok(kk) in ("-", "/") and kk + 1 < s.n and s.isnum[kk + 1]:
-                    # the "-2020" in "Sep-23-2020"
-                    yy = s.year_digits(kk + 1, True)
+                    # the "-2020" in "Sep-23-2020"; "Jan 12-14" is a range of days
+                    yy = s.year_digits(kk + 1, s.tok(j) in ("-", "/"))
                     if yy is not None:
                         ye, y1 = yy
                 return _year_or_clock(s, Atom(i, ye, ymd=(y1, m, d)))
@@ -1500,6 +1519,10 @@ def _m_weekday(s: Scanner, i: int) -> Atom | None:
     if s.tok(k) == "after" and s.tok(k + 1) == "next":
         mod = "after_next"
         k += 2
+    if s.tok(k) == "of" and (mod == "last" or nth is not None) and \
+            s.tok(k + 1) in ("each", "every") and s.tok(k + 2) == "month":
+        # "the first Monday of every month": a monthly rule
+        return Atom(i, k + 3, rec=Rec("MONTHLY", 1, (wd,), byday_n=-1 if mod == "last" else nth))
     if s.tok(k) == "of" and (mod == "last" or nth is not None) and (
             s.tok(k + 1) in MONTHS or s.tok(k + 1) in ("the", "this", "next", "each", "every")
             or s.tok(k + 1) == "month"):

@@ -93,6 +93,7 @@ def first(text: str, now: datetime = NOW) -> TimeSpan:
         ("Wednesday next week", date(2026, 12, 2)),
         ("Friday the 27th", date(2026, 11, 27)),
         ("first Monday of next month", date(2026, 12, 7)),
+        ("on the first Monday of next month", date(2026, 12, 7)),  # not a Monday the 1st
         # periods as deadlines
         ("this week", date(2026, 11, 27)),
         ("end of week", date(2026, 11, 27)),
@@ -468,6 +469,9 @@ def test_a_number_after_a_weekday_that_is_not_its_hour(text: str, expected: date
         ("from 10pm to 2am", [("from 10pm", "2026-11-24 22:00"), ("to 2am", "2026-11-25 02:00")]),
         ("from 3pm until 5pm",
          [("from 3pm", "2026-11-24 15:00"), ("until 5pm", "2026-11-24 17:00")]),
+        ("between 2 and 4 today",
+         [("between 2", "2026-11-24 14:00"), ("and 4 today", "2026-11-24 16:00")]),
+        ("between 2 and 4pm", [("between 2", "2026-11-24 14:00"), ("and 4pm", "2026-11-24 16:00")]),
     ],
 )
 def test_the_ends_of_a_range_of_times_share_a_day(text: str, spans: list[tuple[str, str]]
@@ -518,6 +522,9 @@ def test_digits_to_digits_is_a_range_unless_said_as_a_clock(text: str,
         ("Dec 21 to 24", [("Dec 21", "start", date(2026, 12, 21)),
                           ("to 24", "point", date(2026, 12, 24))]),
         ("3-5 days", []),
+        ("team offsite Jan 12-14", [("Jan 12", "point", date(2027, 1, 12)),
+                                    ("14", "point", date(2027, 1, 14))]),
+        ("Sep-23-20", [("Sep-23-20", "point", date(2020, 9, 23))]),  # month-day-year
     ],
 )
 def test_ranges_of_dates(text: str, spans: list[tuple[str, str, date]]) -> None:
@@ -627,6 +634,8 @@ def test_lunch_alone_is_the_meal() -> None:
         ("Mondays at 10", "FREQ=WEEKLY;BYDAY=MO", dt("2026-11-30 10:00")),
         ("Mondays and Thursdays at 4pm", "FREQ=WEEKLY;BYDAY=MO,TH", dt("2026-11-26 16:00")),
         ("weekends 10am", "FREQ=WEEKLY;BYDAY=SA,SU", dt("2026-11-28 10:00")),
+        ("on the first Monday of every month", "FREQ=MONTHLY;BYDAY=1MO", date(2026, 12, 7)),
+        ("the last Friday of each month", "FREQ=MONTHLY;BYDAY=-1FR", date(2026, 11, 27)),
         ("every month on the first Monday", "FREQ=MONTHLY;BYDAY=1MO", date(2026, 12, 7)),
         ("monthly on the last Friday", "FREQ=MONTHLY;BYDAY=-1FR", date(2026, 11, 27)),
         ("quarterly on the 2nd Tuesday", "FREQ=MONTHLY;INTERVAL=3;BYDAY=2TU",
@@ -721,6 +730,7 @@ def test_values_carry_the_zone_of_now() -> None:
         "do the month-end close",
         "pay one fifty to Bob",
         "read chapter nine thirty",
+        "pick between 2 and 4 people",
     ],
 )
 def test_no_dates_in_plain_task_text(text: str) -> None:
