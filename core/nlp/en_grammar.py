@@ -678,6 +678,8 @@ def _m_pod(s: Scanner, i: int) -> Atom | None:
         return Atom(i, j + 1, pod="noon")  # "mid day"
     if p not in PARTS_OF_DAY:
         return None
+    if (s.tok(j - 1) == "/" and s.glued(j - 1)) or (s.tok(j + 1) == "/" and s.glued(j)):
+        return None  # "day/night mode", "morning/evening"
     if p in ("lunch",) and w != "at" and mod is None and \
             s.tok(i - 1) not in ("by", "before", "until", "till", "til"):
         # "lunch" alone is usually the meal; "by lunch" is noon

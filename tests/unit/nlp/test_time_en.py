@@ -731,6 +731,10 @@ def test_values_carry_the_zone_of_now() -> None:
         "pay one fifty to Bob",
         "read chapter nine thirty",
         "pick between 2 and 4 people",
+        "add day/night mode toggle",
+        "daily active users dashboard",
+        "hourly rate calculator",
+        "nightly build is broken",
     ],
 )
 def test_no_dates_in_plain_task_text(text: str) -> None:
