@@ -758,8 +758,9 @@ _LUNAR_FESTIVALS: Final[dict[str, tuple[str | tuple[int, int], int]]] = {
     "八月十五": ("mid_autumn", 0), "8月十五": ("mid_autumn", 0),
 }
 _LUNAR_DATE_IDIOMS: Final = frozenset({"八月十五", "8月十五"})
-_FESTIVAL_P: Final = "|".join(sorted({*_SOLAR_FESTIVALS, *_LUNAR_FESTIVALS, "清明", "清明节"},
-                                     key=len, reverse=True))
+# The idioms have their own rule: a digit must not send every text through the festival one.
+_FESTIVAL_P: Final = "|".join(sorted({*_SOLAR_FESTIVALS, *_LUNAR_FESTIVALS, "清明", "清明节"}
+                                     - _LUNAR_DATE_IDIOMS, key=len, reverse=True))
 
 
 def _festival_in(word: str, year: int) -> date | None:
@@ -1049,6 +1050,7 @@ _LUNAR_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
     # 年前 in a work chat is before the Spring Festival; `3年前`, `去年前` are something else.
     ("年", _c(r"(?<![\d零〇一二两三四五六七八九十百千几多今明去前后本当来这上下每半同某那])年(?=前)"), _h_before_new_year),
     (_FESTIVAL_NEED, _c(rf"(?:{_YEARPART}\s*)?(?:农历|阴历)?(?P<hol>{_FESTIVAL_P})(?:以后|之后|后)?"), _h_festival),
+    ("十", _c(rf"(?:{_YEARPART}\s*)?(?P<hol>[8八]月十五)(?:以后|之后|后)?"), _h_festival),
 ]
 
 _DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
@@ -1065,7 +1067,7 @@ _DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
     ("/·", _c(r"(?:(?<![\da-z./\-])|(?<=\d[/·]\d[-~～])|(?<=\d[/·]\d\d[-~～]))(?P<m>1[0-2]|0?[1-9])\s*[/·]\s*"
         r"(?P<d>3[01]|[12]\d|0?[1-9])(?![\da-z/.])"), _h_month_day),
     # The first day of `3-5号`, `20到25日`: the suffix is said once, after the second.
-    ("-~～到至", _c(r"(?<![\d.\-/:第])(?P<d>3[01]|[12]\d|0?[1-9])(?=\s*[-~～到至]\s*(?:3[01]|[12]\d|0?[1-9])\s*[号日]"
+    ("号日", _c(r"(?<![\d.\-/:第])(?P<d>3[01]|[12]\d|0?[1-9])(?=\s*[-~～到至]\s*(?:3[01]|[12]\d|0?[1-9])\s*[号日]"
              r"(?!子|期|楼|线|房|门|厅|馆|机|位|码|店|床|报|志|记|程|元|本))"), _h_day),
     ("-", _c(r"(?<![\da-z./\-])(?P<m>0[1-9]|1[0-2])-(?P<d>0[1-9]|[12]\d|3[01])(?![\da-z/\-])"),
      _h_month_day),
@@ -1166,7 +1168,7 @@ _TIME_RULES: Final = [
        r"(?:(?P<half>半)|(?P<q>[一1三3])刻|(?P<mi>[0-5]?\d|[零〇一二三四五六七八九十]{1,3})\s*分?"
        r"(?:\s*(?P<s>[0-5]?\d|[零〇一二三四五六七八九十]{1,3})\s*秒)?)?(?:钟|整|多钟?|许|左右)?")),
     # The first hour of `下午2-4点`, `9到11点`: the 点 is said once, after the second.
-    ("-~～到至", _c(rf"(?:{_PER_P}\s*)?(?<![\d:./\-])(?P<h>2[0-4]|[01]?\d|二十[一二三四]?|十[一二三四五六七八九]?"
+    ("点时", _c(rf"(?:{_PER_P}\s*)?(?<![\d:./\-])(?P<h>2[0-4]|[01]?\d|二十[一二三四]?|十[一二三四五六七八九]?"
                   r"|[两三四五六七八九])(?=\s*[-~～到至]\s*(?:2[0-4]|[01]?\d|二十[一二三四]?|十[一二三四五六七八九]?"
                   r"|[一两三四五六七八九])\s*[点时])")),
     (":", _c(rf"(?:{_PER_P}\s*)?(?:(?<![\d:])|(?<=[-/.月]\d\d))(?P<hh>2[0-4]|[01]?\d):(?P<mm>[0-5]\d)(?::(?P<ss>[0-5]\d))?"
