@@ -942,11 +942,22 @@ def _bare_hour_end(s: Scanner, j: int) -> bool:
         return (not s.isnum[j] and t not in ("%", "-", "–", "/", ".")) or (
             t == "." and not s.glued(j))
     if t == "to" and j + 1 < s.n and s.isnum[j + 1]:
-        # "from 9 to 5 on Monday" is hours; "from 2 to 4 replicas" counts things
+        # "from 9 to 5 on Monday" is hours; "from 2 to 4 replicas" counts things, "from 4 to
+        # 22 this month" are days
         k = j + 2
         return k >= s.n or not s.is_word(k) or s.meridiem(k) is not None or (
-            s.low[k] in _BARE_HOUR_FOLLOWERS and s.low[k] not in MONTHS)
-    return t in _BARE_HOUR_FOLLOWERS
+            s.low[k] in _BARE_HOUR_FOLLOWERS and not _month_follows(s, k))
+    return t in _BARE_HOUR_FOLLOWERS and not _month_follows(s, j)
+
+
+def _month_follows(s: Scanner, k: int) -> bool:
+    """A month is named at k ("May", "this month", "of next month"): the number before it is
+    a day, not an hour."""
+    t = s.tok(k)
+    if t == "of":
+        k += 1
+        t = s.tok(k)
+    return t in MONTHS or (t in ("this", "next", "last", "the") and s.tok(k + 1) == "month")
 
 
 def _zone_after(s: Scanner, atom: Atom) -> None:
@@ -2112,18 +2123,21 @@ def _m_range_end_day(s: Scanner, i: int) -> Atom | None:
         return None
     raw = s.raw[i]
     y, m, d1 = prev.ymd
-    if len(raw) > 2 or not d1 < int(raw) <= 31 or not s.number_end_ok(i + 1):
-        return None
     nxt = s.tok(i + 1)
-    if nxt in MONTHS or nxt in UNITS or nxt in (":", ".", "/", "-") or s.meridiem(i + 1) is not None:
+    ordinal = nxt in ORDINAL_SUFFIXES and s.glued(i)
+    if len(raw) > 2 or not d1 < int(raw) <= 31 or not (ordinal or s.number_end_ok(i + 1)):
         return None
-    j = i + 2 if nxt in ORDINAL_SUFFIXES else i + 1
-    return Atom(i, j, ymd=(y, m, int(raw)))
+    after = i + 2 if ordinal else i + 1
+    nxt = s.tok(after)
+    if nxt in MONTHS or nxt in UNITS or nxt in (":", "/", "-") or s.meridiem(after) is not None \
+            or (nxt == "." and not s.boundary(after + 1)):
+        return None  # "Dec 1-5pm", "Dec 1-5 days", "Dec 1-5.3"
+    return Atom(i, after, ymd=(y, m, int(raw)))
 
 
 _NUM_MATCHERS: Final[tuple[Callable[[Scanner, int], Atom | None], ...]] = (
-    _m_time_num, _m_numeric_date, _m_monthdate, _m_offset, _m_ordinal_day, _m_past_to,
-    _m_year, _m_weekday, _m_period, _m_range_end_day,
+    _m_range_end_day, _m_time_num, _m_numeric_date, _m_monthdate, _m_offset, _m_ordinal_day,
+    _m_past_to, _m_year, _m_weekday, _m_period,
 )
 
 

@@ -123,6 +123,7 @@ def _find(text: str, now: datetime, calendar: WorkCalendar, eod: time) -> list[T
     return _join_ranges(sc, _join_near_clock(sc, spans))
 
 
+_DAY_OF_MONTH = re.compile(r"\d{1,2}(?:st|nd|rd|th)?")
 _RANGE_GAP = re.compile(r"\s*(?:to|until|till|thru|through|and|-|–|—)\s*", re.IGNORECASE)
 
 
@@ -148,11 +149,15 @@ def _join_ranges(sc: Scanner, spans: list[TimeSpan]) -> list[TimeSpan]:
         if word.isalpha():
             bstart = a.end + sc.text[a.end:b.start].lower().index(word)
         if type(a.value) is date and type(b.value) is date:
-            shift = timedelta(days=7) if 0 < (a.value - b.value).days < 7 and \
-                sc.text[b.start:b.end].split()[-1].lower().strip(".") in WEEKDAYS else \
-                timedelta(0)
-            # "from Monday to Friday": the weekday that ends a range comes after its start
-            out[k + 1] = TimeSpan(bstart, b.end, b.kind, b.value + shift, b.grain)
+            # "from Monday to Friday", "from the 4th to the 22nd": a weekday or a day of month
+            # that ends a range comes after its start
+            last_word = sc.text[b.start:b.end].split()[-1].lower().strip(".")
+            end = b.value
+            if 0 < (a.value - b.value).days < 7 and last_word in WEEKDAYS:
+                end = b.value + timedelta(days=7)
+            elif 0 < (a.value - b.value).days < 31 and _DAY_OF_MONTH.fullmatch(last_word):
+                end = b.value + relativedelta(months=1)
+            out[k + 1] = TimeSpan(bstart, b.end, b.kind, end, b.grain)
             continue
         if not isinstance(a.value, datetime) or not isinstance(b.value, datetime) or \
                 (not a.time_only and not b.time_only):

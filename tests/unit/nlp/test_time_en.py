@@ -525,6 +525,13 @@ def test_digits_to_digits_is_a_range_unless_said_as_a_clock(text: str,
         ("team offsite Jan 12-14", [("Jan 12", "point", date(2027, 1, 12)),
                                     ("14", "point", date(2027, 1, 14))]),
         ("Sep-23-20", [("Sep-23-20", "point", date(2020, 9, 23))]),  # month-day-year
+        ("December 4th to 8th", [("December 4th", "start", date(2026, 12, 4)),
+                                 ("to 8th", "point", date(2026, 12, 8))]),
+        ("from the 25th to the 3rd", [("from the 25th", "start", date(2026, 11, 25)),
+                                      ("to the 3rd", "point", date(2026, 12, 3))]),
+        ("from the 4th to the 22nd", [("from the 4th", "start", date(2026, 12, 4)),
+                                      ("to the 22nd", "point", date(2026, 12, 22))]),
+        ("out from 4 to 22 this month", [("this month", "point", date(2026, 11, 30))]),
     ],
 )
 def test_ranges_of_dates(text: str, spans: list[tuple[str, str, date]]) -> None:
