@@ -47,6 +47,7 @@ from core.nlp.en_holidays import holiday_near
 from core.nlp.en_lex import (
     GLUE_PUNCT,
     GLUE_WORDS,
+    MONTHS,
     PARTS_OF_DAY,
     POINT_CONNECTORS,
     START_CONNECTORS,
@@ -128,50 +129,54 @@ _RANGE_GAP = re.compile(r"\s*(?:to|until|till|thru|through|and|-|–|—)\s*", r
 
 
 def _join_ranges(sc: Scanner, spans: list[TimeSpan]) -> list[TimeSpan]:
-    """ "from 2 to 4pm tomorrow", "from 10am to 2pm", "from Monday 9am to 5pm": the two ends
-    of a range of times share one day, and the word between them goes with the end."""
+    """ "from 2 to 4pm tomorrow", "from 10am to 2pm", "Dec 21 to Jan 4", "between Monday and
+    Wednesday": the first end starts the range, the word between goes with the second end,
+    two clock times share one day, and an end named by a weekday or a day of month comes
+    after the start."""
     out = list(spans)
     for k in range(len(out) - 1):
         a, b = out[k], out[k + 1]
-        if a.kind not in ("start", "point") or b.kind != "point" or \
-                _RANGE_GAP.fullmatch(sc.text, a.end, b.start) is None:
+        if a.kind not in ("start", "point") or b.kind != "point" or a.value is None or \
+                b.value is None or _RANGE_GAP.fullmatch(sc.text, a.end, b.start) is None:
             continue
         word = sc.text[a.end:b.start].strip().lower()
         if word == "and" and not sc.text[a.start:a.end].lower().startswith("between"):
             continue  # "Monday and Tuesday" is two days; "between Monday and Tuesday" a range
         if a.kind == "point":
-            # "Dec 21 to Jan 4": the first end starts it; a dash is the parser's to mark
             if word in ("-", "–", "—"):
-                continue
+                continue  # a dash range is the parser's to mark
             a = out[k] = TimeSpan(a.start, a.end, "start", a.value, a.grain, a.time_only)
         bstart = b.start
-        word = sc.text[a.end:b.start].strip().lower()
         if word.isalpha():
             bstart = a.end + sc.text[a.end:b.start].lower().index(word)
-        if type(a.value) is date and type(b.value) is date:
-            # "from Monday to Friday", "from the 4th to the 22nd": a weekday or a day of month
-            # that ends a range comes after its start
-            last_word = sc.text[b.start:b.end].split()[-1].lower().strip(".")
-            end = b.value
-            if 0 < (a.value - b.value).days < 7 and last_word in WEEKDAYS:
-                end = b.value + timedelta(days=7)
-            elif 0 < (a.value - b.value).days < 31 and _DAY_OF_MONTH.fullmatch(last_word):
-                end = b.value + relativedelta(months=1)
-            out[k + 1] = TimeSpan(bstart, b.end, b.kind, end, b.grain)
+        av, bv = a.value, b.value
+        if av is None or bv is None:
             continue
-        if not isinstance(a.value, datetime) or not isinstance(b.value, datetime) or \
-                (not a.time_only and not b.time_only):
+        if isinstance(av, datetime) and isinstance(bv, datetime) and (a.time_only or
+                                                                       b.time_only):
+            if a.time_only and not b.time_only:
+                start = datetime.combine(bv.date(), av.timetz())
+                out[k] = TimeSpan(a.start, a.end, a.kind, start, a.grain)
+                out[k + 1] = TimeSpan(bstart, b.end, b.kind, bv, b.grain)
+                continue
+            end = datetime.combine(av.date(), bv.timetz())
+            if end < av:
+                end += timedelta(days=1)  # "from 10pm to 2am"
+            out[k + 1] = TimeSpan(bstart, b.end, b.kind, end, b.grain, time_only=a.time_only)
             continue
-        if a.time_only and not b.time_only:
-            start = datetime.combine(b.value.date(), a.value.timetz())
-            out[k] = TimeSpan(a.start, a.end, a.kind, start, a.grain)
-            out[k + 1] = TimeSpan(bstart, b.end, b.kind, b.value, b.grain)
-            continue
-        end = datetime.combine(a.value.date(), b.value.timetz())
-        if end < a.value:
-            end += timedelta(days=1)  # "from 10pm to 2am"
-        out[k + 1] = TimeSpan(bstart, b.end, b.kind, end, b.grain, time_only=a.time_only)
+        words = sc.text[b.start:b.end].lower().replace(".", " ").split()
+        lag = (_day_of(av) - _day_of(bv)).days
+        if 0 < lag < 7 and any(w in WEEKDAYS for w in words) and \
+                not any(w in MONTHS or "/" in w for w in words):
+            bv = bv + timedelta(days=7)  # "from Monday to Friday (at 5pm)"
+        elif 0 < lag < 31 and words and _DAY_OF_MONTH.fullmatch(words[-1]):
+            bv = bv + relativedelta(months=1)  # "from the 25th to the 3rd"
+        out[k + 1] = TimeSpan(bstart, b.end, b.kind, bv, b.grain, time_only=b.time_only)
     return out
+
+
+def _day_of(value: date) -> date:
+    return value.date() if isinstance(value, datetime) else value
 
 
 def _drop_adjectives(sc: Scanner, clusters: list[list[Atom]],

@@ -485,6 +485,8 @@ def test_the_ends_of_a_range_of_times_share_a_day(text: str, spans: list[tuple[s
     ("text", "start", "end"),
     [
         ("from Monday to Friday", date(2026, 11, 30), date(2026, 12, 4)),
+        ("from Monday to Friday at 5pm", date(2026, 11, 30), dt("2026-12-04 17:00")),
+        ("from tomorrow 9am to Friday", dt("2026-11-25 09:00"), date(2026, 11, 27)),
         ("from Friday until Tuesday", date(2026, 11, 27), date(2026, 12, 1)),
         ("from Wed to Fri next week", date(2026, 12, 2), date(2026, 12, 4)),
         ("off from Dec 21 to Jan 4", date(2026, 12, 21), date(2027, 1, 4)),
