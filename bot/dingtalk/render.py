@@ -110,13 +110,19 @@ def to_card_params(reply: Reply, *, lang: Lang = "zh") -> dict[str, str]:
     return params
 
 
+def _card_action(action: str) -> str:
+    """A card cannot pick a person: `assign KEY {user}` runs as `assign KEY`, whose answer says
+    how to name them (`转交 KEY @某人`)."""
+    return action.replace("{user}", "").strip()
+
+
 def button_params(reply: Reply) -> dict[str, str]:
     """The button slots of a card: the reply's buttons, the rest hidden."""
     params: dict[str, str] = {}
     for i in range(MAX_BUTTONS):
         button = reply.buttons[i] if i < len(reply.buttons) else None
         params[f"btn{i}_label"] = button.label if button else ""
-        params[f"btn{i}_action"] = button.action if button else ""
+        params[f"btn{i}_action"] = _card_action(button.action) if button else ""
         params[f"btn{i}_style"] = button.style if button else "default"
         params[f"btn{i}_visible"] = "true" if button else "false"
     return params

@@ -127,6 +127,9 @@ def _task_buttons(task: Task, lang: str) -> list[Button]:
         Button("完成" if zh else "Done", f"done {task.key}", "primary"),
         Button("1小时后提醒" if zh else "Snooze 1h", f"snooze {task.key} 1h"),
         Button("明天提醒" if zh else "Tomorrow", f"snooze {task.key} tomorrow"),
+        # `{user}` is filled by the platform's person picker (Slack); see bot/slack/blocks.py.
+        Button("转交" if zh else "Reassign", f"assign {task.key} {{user}}"),
+        Button("查看" if zh else "Open", f"show {task.key}"),
     ]
 
 

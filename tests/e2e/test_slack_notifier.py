@@ -69,10 +69,10 @@ def test_done_on_a_reminder_closes_the_task_and_updates_the_message(
     sweep(slack, clock, REMINDER_AT)
     [message] = slack.api.posted(BOB_DM)
     assert message["metadata"]["event_payload"]["dedupe_key"].startswith("task:1:reminder:")
-    buttons = {
-        e["value"]: e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
-    }
-    assert set(buttons) >= {"done WEB-1", "snooze WEB-1 1h"}
+    elements = [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    buttons = {e["value"]: e for e in elements if "value" in e}
+    assert set(buttons) >= {"done WEB-1", "snooze WEB-1 1h", "snooze WEB-1 tomorrow", "show WEB-1"}
+    assert [e["type"] for e in elements if "value" not in e] == ["users_select"]  # Reassign
     done = buttons["done WEB-1"]
     press = slack.button_payload(
         BOB,

@@ -38,7 +38,13 @@ def test_a_timed_task_reminds_an_hour_before_and_at_the_time(world: World) -> No
     assert [(s.kind, s.to, s.task) for s in first] == [("reminder", "bob", "WEB-1")]
     assert first[0].text == "⏰ 提醒：WEB-1 写周报 将于 12月1日 15:00 到期"
     buttons = world.chat.messages[0].reply.buttons
-    assert [b.action for b in buttons] == ["done WEB-1", "snooze WEB-1 1h", "snooze WEB-1 tomorrow"]
+    assert [b.action for b in buttons] == [
+        "done WEB-1",
+        "snooze WEB-1 1h",
+        "snooze WEB-1 tomorrow",
+        "assign WEB-1 {user}",
+        "show WEB-1",
+    ]
     assert [s.text for s in world.sweep(at(1, 15)).sent] == ["⏰ 提醒：WEB-1 写周报 现在到期"]
     assert world.sweep(at(1, 15, 30)).sent == []
 
