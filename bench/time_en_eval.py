@@ -83,6 +83,11 @@ def contract_conflict(case: dict[str, Any]) -> str | None:
         explicit_day = re.search(r"\d+\s?(st|nd|rd|th)\b|\d+[/.]\d+", low)
         if expected.date() == nearest + timedelta(days=7) and not explicit_day:
             return "next <weekday> is the nearest one"
+        # inside a longer expression ("two months after next Friday"): the line passes when
+        # "next" is read as next week's ("following" in this resolver) and fails otherwise
+        following = _NEXT_WEEKDAY_RE.sub(lambda m: "following " + m.group(1), text)
+        if not explicit_day and judge({**case, "text": following})[0] and not judge(case)[0]:
+            return "next <weekday> is the nearest one"
     if case["grain"] in ("hour", "minute", "second") and 1 <= expected.hour <= 7 and \
             not _MORNING_RE.search(text) and not re.search(r"hour|hr|min|\d{4}", low) and \
             _CLOCK_1_7_RE.search(text):
