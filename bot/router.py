@@ -20,14 +20,14 @@ from typing import Any
 import structlog
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot.i18n import Lang, error_text, tr
 from core.calendar import WorkCalendar
 from core.clock import Clock
 from core.errors import InvalidInput, PMError
 from core.messages import Reply
-from core.models import InboundEvent, User
+from core.models import Identity, InboundEvent, User
 from core.schemas import Actor
 from core.services.context import Ctx
 from core.services.projects import channel_project_key
@@ -83,6 +83,7 @@ class Request:
     lang: Lang
     default_project: str | None
     text: str = ""
+    prepared: object = None  # what the natural-language handler prepared before the transaction
 
     @property
     def actor(self) -> Actor:
@@ -226,10 +227,11 @@ class Router:
                 error="invalid_input",
             )
         try:
+            prepared = self._prepare(inbound, text)
             with session_scope(self.engine, immediate=True) as session:
                 if inbound.event_id and not self._record_event(session, inbound):
                     return None
-                return self._dispatch(session, inbound, text, said_in)
+                return self._dispatch(session, inbound, text, said_in, prepared)
         except _Duplicate:
             return None
         except PMError as err:
@@ -247,6 +249,27 @@ class Router:
                 ok=False,
                 error="internal",
             )
+
+    def _prepare(self, inbound: Inbound, text: str) -> object:
+        """Parse natural language before the write transaction (an LLM may take seconds)."""
+        prepare = getattr(self.natural_language, "prepare", None)
+        if prepare is None or _PREFIX.match(text):
+            return None
+        first = text.split(maxsplit=1)[0] if text.strip() else ""
+        if not first or lookup(first) is not None:
+            return None
+        with Session(self.engine) as session:
+            timezone = session.exec(
+                select(User.timezone)
+                .join(Identity, col(Identity.user_id) == User.id)
+                .where(
+                    Identity.platform == inbound.platform,
+                    Identity.tenant == inbound.tenant,
+                    Identity.external_id == inbound.user_id,
+                )
+            ).first()
+        zone_name = timezone or inbound.user_timezone or self.default_timezone
+        return prepare(text, zone_name, self.clock.now(), self.calendar)
 
     def _record_event(self, session: Session, inbound: Inbound) -> bool:
         assert inbound.event_id is not None
@@ -284,7 +307,12 @@ class Router:
         return to_actor(user, inbound.platform)
 
     def _dispatch(
-        self, session: Session, inbound: Inbound, text: str, said_in: list[Lang]
+        self,
+        session: Session,
+        inbound: Inbound,
+        text: str,
+        said_in: list[Lang],
+        prepared: object = None,
     ) -> Reply:
         actor = self.actor_for(session, inbound)
         ctx = Ctx(session=session, actor=actor, clock=self.clock)
@@ -313,6 +341,7 @@ class Router:
             lang=lang,
             default_project=default_project,
             text=body,
+            prepared=prepared,
         )
         if not body:
             return COMMANDS["help"].handler(req)

@@ -8,8 +8,8 @@ ambiguous people are asked about, never guessed.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
@@ -17,7 +17,7 @@ from bot.i18n import Lang, tr
 from bot.render import format_due, table_header, task_fields, task_line, task_row
 from bot.router import Request
 from bot.settings import Settings
-from core.calendar import WeekdayCalendar, add_workdays
+from core.calendar import WeekdayCalendar, WorkCalendar, add_workdays
 from core.errors import InvalidInput
 from core.messages import Button, Reply
 from core.nlp import parse_message
@@ -33,39 +33,59 @@ from core.when import due_from_contract
 _LATIN = re.compile(r"[A-Za-z]{2}")
 
 
-def make_handler(settings: Settings) -> Callable[[Request], Reply]:
-    """The natural-language handler: rules, then the LLM when configured and the rules are unsure."""
-    workday_end = parse_hhmm_or_none(settings.workday_end)
-    completer = None
-    prompt = ""
-    if settings.llm_enabled:
-        from bot.llm import OpenAICompleter
-        from core.nlp.llm import load_prompt
+class NaturalLanguage:
+    """The natural-language handler: rules, then the LLM when configured and the rules are unsure.
 
-        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-        completer = OpenAICompleter(
-            str(settings.llm_base_url), key, str(settings.llm_model), timeout=settings.llm_timeout
-        )
-        prompt = load_prompt()
+    The router calls `prepare` before it opens the message's write transaction, so a slow LLM
+    never holds the database (SQLite's single writer) while it thinks.
+    """
 
-    def parse(text: str, req: Request) -> ParseResult:
-        tz = zone(req.actor.timezone)
-        now = req.ctx.now.astimezone(tz)
-        kwargs = {"workday_end": workday_end} if workday_end else {}
-        rules = parse_message(text, now, tz, req.router.calendar, **kwargs)
-        if completer is None:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.workday_end = parse_hhmm_or_none(settings.workday_end)
+        self.completer: Any = None
+        self.prompt = ""
+        if settings.llm_enabled:
+            from bot.llm import OpenAICompleter
+            from core.nlp.llm import load_prompt
+
+            key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+            self.completer = OpenAICompleter(
+                str(settings.llm_base_url),
+                key,
+                str(settings.llm_model),
+                timeout=settings.llm_timeout,
+            )
+            self.prompt = load_prompt()
+
+    def prepare(
+        self, text: str, timezone: str, now: datetime, calendar: WorkCalendar | None
+    ) -> ParseResult:
+        """Parse `text` for a user in `timezone` (rules, then the LLM if unsure)."""
+        tz = zone(timezone)
+        local = now.astimezone(tz)
+        kwargs = {"workday_end": self.workday_end} if self.workday_end else {}
+        rules = parse_message(text, local, tz, calendar, **kwargs)
+        if self.completer is None:
             return rules
         from core.nlp.llm import parse_with_llm
 
         result: ParseResult = parse_with_llm(
-            text, now, tz, rules, completer, settings.llm_timeout, prompt
+            text, local, tz, rules, self.completer, self.settings.llm_timeout, self.prompt
         )
         return result
 
-    def handle(req: Request) -> Reply:
-        return handle_parsed(req, parse(req.text, req))
+    def __call__(self, req: Request) -> Reply:
+        """Act on the message, using the parse prepared before the transaction if there is one."""
+        parsed = req.prepared
+        if not isinstance(parsed, ParseResult):
+            parsed = self.prepare(req.text, req.actor.timezone, req.ctx.now, req.router.calendar)
+        return handle_parsed(req, parsed)
 
-    return handle
+
+def make_handler(settings: Settings) -> NaturalLanguage:
+    """The natural-language handler for the router."""
+    return NaturalLanguage(settings)
 
 
 def handle_parsed(req: Request, parsed: ParseResult) -> Reply:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, date, datetime
 
 import pytest
@@ -237,3 +239,33 @@ def test_any_text_gets_a_reply_and_a_refusal_leaves_nothing_behind(
     with Session(sqlite_engine) as s:
         after = s.exec(select(func.count()).select_from(Task)).one()
     assert after == before or reply.ok
+
+
+def test_a_slow_llm_does_not_hold_up_other_messages(sqlite_engine: Engine) -> None:
+    from tests.fakes.openai_server import FakeOpenAIServer
+
+    with FakeOpenAIServer() as llm:
+        llm.answer({"intent": "unknown"}, delay=3)
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, llm_base_url=llm.base_url, llm_model="fake", llm_timeout=5
+        )
+        router = Router(
+            sqlite_engine,
+            FixedClock(NOW),
+            default_timezone="Asia/Shanghai",
+            natural_language=make_handler(settings),
+        )
+        chat = ConsoleChat(router)
+        chat.say("alice", "whoami")
+        slow = threading.Thread(target=chat.say, args=("alice", "hello there"))
+        slow.start()
+        deadline = time.monotonic() + 5
+        while not llm.requests and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert llm.requests, "the message never reached the LLM"
+        # The LLM is thinking now; another person's command must not wait for it.
+        reply = chat.say("bob", "whoami")
+        assert reply is not None
+        assert reply.ok
+        assert slow.is_alive(), "the LLM answered before the command ran: nothing was shown"
+        slow.join(10)
