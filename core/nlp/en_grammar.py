@@ -575,12 +575,21 @@ class Scanner:
 # ====================================================================== matchers
 # Each matcher takes (scanner, i) and returns an Atom starting at token i, or None.
 
+def _week_said_alone(s: Scanner, j: int) -> bool:
+    """ "Monday week", "tomorrow week": "week" ends the phrase (not "Monday week planning")."""
+    return s.boundary(j) or s.low[j] in ("at", "on", "by", "in", "please", "pls", "and", "or",
+                                         "then", "morning", "afternoon", "evening", "night")
+
+
 def _m_relday(s: Scanner, i: int) -> Atom | None:
     w = s.tok(i)
     if w in _TODAY_WORDS:
         a = Atom(i, i + 1, rel=_TODAY_WORDS[w])
         if w in ("tod", "otd") and not s.boundary(i + 1):
             return None
+        if w in ("today", "tomorrow", "tmrw", "tmr") and s.tok(i + 1) == "week" and \
+                _week_said_alone(s, i + 2):
+            a.rel, a.tj = _TODAY_WORDS[w] + 7, i + 2  # "tomorrow week" (British)
         return a
     if w in ("tonight", "tonite"):
         return Atom(i, i + 1, rel=0, pod="tonight")
@@ -1532,6 +1541,9 @@ def _m_weekday(s: Scanner, i: int) -> Atom | None:
     if s.tok(k) == "after" and s.tok(k + 1) == "next":
         mod = "after_next"
         k += 2
+    elif mod is None and nth is None and s.tok(k) == "week" and _week_said_alone(s, k + 1):
+        mod = "after_next"  # "Monday week" (British): a week after the coming Monday
+        k += 1
     if s.tok(k) == "of" and (mod == "last" or nth is not None) and \
             s.tok(k + 1) in ("each", "every") and s.tok(k + 2) == "month":
         # "the first Monday of every month": a monthly rule
@@ -1775,6 +1787,13 @@ def _m_offset(s: Scanner, i: int) -> Atom | None:
         return Atom(i, k, offset=dur, offset_sign=1)
     if t == "from" and s.tok(k + 1) == "right" and s.tok(k + 2) == "now":
         return Atom(i, k + 3, offset=dur, offset_sign=1)
+    if set(dur) == {"weeks"}:
+        # British "a week on Monday", "two weeks today", "a fortnight tomorrow"
+        if t == "on" and s.tok(k + 1) in WEEKDAYS and s.tok(k + 2) not in ("'", "’"):
+            return Atom(i, k + 1, offset=dur, offset_sign=1, anchored=True, anchor_word="on")
+        if t in ("today", "tomorrow") and _week_said_alone(s, k + 1):
+            return Atom(i, k + 1, offset=dur, offset_sign=1, rel=_TODAY_WORDS[t],
+                        anchored=True)
     if t in ("ago", "earlier", "back"):
         return Atom(i, k + 1, offset=dur, offset_sign=-1)
     if t in ("later", "hence", "afterwards", "onwards"):

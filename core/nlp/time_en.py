@@ -415,9 +415,9 @@ def _resolve_cluster(sc: Scanner, cl: list[Atom], now: datetime,
     j = last.tj
     if j + 1 < sc.n and sc.low[j] in ("'", "’") and sc.low[j + 1] == "s" and \
             sc.glued(j - 1) and sc.glued(j):
-        # "prep slides for Thursday's demo": the possessive goes, "for" stays in the title
+        # "prep slides for Thursday's demo": the possessive goes, "for"/"on" stay in the title
         end_char = sc.en[j + 1]
-        while k0 < cl[0].ti and sc.low[k0] in ("for", "the"):
+        while k0 < cl[0].ti and sc.low[k0] not in ("by", "before", "until", "till", "due"):
             k0 += 1
     start_char = sc.st[k0]
     tail = _trailing_words(sc, last.tj, is_start)

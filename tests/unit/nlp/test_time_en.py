@@ -407,6 +407,14 @@ def test_end_of_day_follows_the_configured_workday_end(text: str, expected: str)
          date(2026, 12, 11)),
         ("the week of Dec 7", "the week of Dec 7", date(2026, 12, 11)),
         ("the weekend after next", "the weekend after next", date(2026, 12, 12)),
+        # British: a week after a day
+        ("Monday week", "Monday week", date(2026, 12, 7)),
+        ("tomorrow week", "tomorrow week", date(2026, 12, 2)),
+        ("a week on Monday", "a week on Monday", date(2026, 12, 7)),
+        ("two weeks today", "two weeks today", date(2026, 12, 8)),
+        ("a fortnight on Friday", "a fortnight on Friday", date(2026, 12, 11)),
+        ("Monday week planning", "Monday", date(2026, 11, 30)),
+        ("spend a week on Monday's backlog", "Monday's", date(2026, 11, 30)),
         ("in 3 quarters", "in 3 quarters", date(2027, 8, 24)),
     ],
 )
