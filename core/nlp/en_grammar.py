@@ -562,7 +562,8 @@ class Scanner:
                 if a is not None and (best is None or a.tj > best.tj):
                     best = a
             if best is not None:
-                if best.hm is not None and best.utc_offset is None:
+                if (best.hm is not None or best.pod in ("noon", "midday", "midnight")) and \
+                        best.utc_offset is None:
                     _zone_after(self, best)
                 best.slots = _slots(best)
                 self.atoms.append(best)

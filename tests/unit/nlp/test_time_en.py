@@ -599,6 +599,8 @@ def test_the_end_of_a_period_said_as_a_compound(text: str, expected: date, kind:
         ("Dec 3 at 10am PT", "2026-12-03 13:00", False),
         ("tomorrow 3pm (UTC+05:30)", "2026-11-25 04:30", False),
         ("review at 10am est", "2026-11-25 10:00", True),
+        ("noon UTC", "2026-11-25 07:00", True),
+        ("by noon PST tomorrow", "2026-11-25 15:00", False),
         # not zones: "et al.", an estimate after "est"
         ("at 5 et al", "2026-11-24 17:00", True),
         ("sync at 10am est 2h", "2026-11-25 10:00", True),
