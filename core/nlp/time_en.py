@@ -28,7 +28,10 @@ Choices the contract leaves open, made here:
 - after a date a bare number is its hour ("Friday 5", "tomorrow 9", "on Monday at 9 review");
   after a weekday 13 and over is the day of month ("Monday 21");
 - four digits after "<weekday> <day> <month>" are a 24-hour time when the weekday contradicts
-  them as a year and fits the coming date ("Thurs 2 Nov 2015" → 20:15).
+  them as a year and fits the coming date ("Thurs 2 Nov 2015" → 20:15);
+- a time said in a zone ("9am PST", "14:00 GMT+1", "10am ET") is converted to the zone of
+  `now`; CST and IST are ambiguous and ignored;
+- British "Monday week", "a week on Monday", "two weeks today" are a week (two) after that day.
 """
 
 from __future__ import annotations
