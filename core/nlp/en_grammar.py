@@ -948,6 +948,8 @@ def _bare_hour_end(s: Scanner, j: int) -> bool:
     t = s.low[j]
     if t == "p" and s.glued(j) and j + 1 < s.n and s.isnum[j + 1]:
         return True  # a priority marker: "at 9 p2"
+    if t == "w" and s.tok(j + 1) == "/" and s.glued(j):
+        return True  # "@ 2 w/ Sarah"
     if not s.is_word(j):
         return (not s.isnum[j] and t not in ("%", "-", "–", "/", ".")) or (
             t == "." and not s.glued(j))

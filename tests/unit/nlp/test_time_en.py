@@ -330,6 +330,7 @@ def test_start_expressions(text: str, expected: date) -> None:
         ("tomorrow at 10 standup with the team", "tomorrow at 10", dt("2026-11-25 10:00")),
         ("Dec 3 at 11 demo", "Dec 3 at 11", dt("2026-12-03 11:00")),
         ("sync on Monday at 9 p2", "on Monday at 9", dt("2026-11-30 09:00")),
+        ("Meeting @ 2 w/ Sarah", "@ 2", dt("2026-11-24 14:00")),
         # ... but a plural noun after it counts things
         ("visit on Friday at 5 locations", "on Friday", date(2026, 11, 27)),
     ],
