@@ -873,8 +873,8 @@ def _m_time_num(s: Scanner, i: int) -> Atom | None:
     # bare hour where one is expected: "at 5", "around 7", "10, tonight"
     if v > 23:
         return None
-    if t in _NOT_TIME_AFTER:
-        return None
+    if t in _NOT_TIME_AFTER and not (t == "w" and s.tok(j + 1) == "/"):
+        return None  # "at 5 people", "2 weeks"; "@ 2 w/ Sarah" is "with"
     if _hour_context(s, i) and (_bare_hour_end(s, j) or _dated_before(s, i)):
         return _mk_time(i, j, v, 0, 0, None, False, False)
     if _hour_after_day(s, i, j, v):
