@@ -106,6 +106,7 @@ class Atom:
     zone: str | None = None  # IANA zone named after a time ("10am ET")
     week_of: bool = False  # "the first week of May", "the week of Dec 7": ends on its Friday
     clock_year: int | None = None  # "Thurs 2 Nov 2015": hm read from a year, if the day fits
+    wd_dir: str | None = None  # "Monday before Christmas": the weekday before/after a date
     weak: bool = False
     slots: frozenset[str] = field(default_factory=frozenset)
 
@@ -609,7 +610,9 @@ def _m_relday(s: Scanner, i: int) -> Atom | None:
             return Atom(i, j + 3, rel=1 if after else -1)
         if w == "the" and s.boundary(j + 2):
             return Atom(i, j + 2, rel=1 if after else -1)
-        return None
+        # "the day before Dec 10": a day from the date that follows, if one does
+        return Atom(i, j + 2, offset={"days": 1.0}, offset_sign=1 if after else -1,
+                    anchored=True, anchor_word=s.tok(j + 1), soft_anchor=True)
     if w in ("the", "next") and s.tok(j) in ("next", "following") and s.tok(j + 1) == "day":
         return Atom(i, j + 2, rel=1)
     if w == "next" and s.tok(i + 1) == "day":
@@ -1547,6 +1550,10 @@ def _m_weekday(s: Scanner, i: int) -> Atom | None:
     elif mod is None and nth is None and s.tok(k) == "week" and _week_said_alone(s, k + 1):
         mod = "after_next"  # "Monday week" (British): a week after the coming Monday
         k += 1
+    elif mod is None and nth is None and s.tok(k) in ("before", "after") and \
+            s.tok(k + 1) != "next":
+        # "the Friday before Dec 10": settled once the next atom is known to be a date
+        return Atom(i, k + 1, wd=wd, wd_dir=s.tok(k), soft_anchor=True)
     if s.tok(k) == "of" and (mod == "last" or nth is not None) and \
             s.tok(k + 1) in ("each", "every") and s.tok(k + 2) == "month":
         # "the first Monday of every month": a monthly rule

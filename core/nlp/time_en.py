@@ -268,7 +268,11 @@ def _settle_soft_anchors(sc: Scanner, atoms: list[Atom]) -> None:
         if dated and nxt is not None and (nxt.ti == a.tj or (
                 nxt.ti == a.tj + 1 and sc.low[a.tj] == "the")):
             continue
-        a.anchored, a.anchor_word, a.soft_anchor = False, None, False
+        a.soft_anchor, a.wd_dir = False, None
+        if a.anchored and a.offset == {"days": 1.0} and a.rel is None and \
+                sc.low[a.tj - 2] == "day":
+            continue  # "the day after the launch": nothing to count from; dropped later
+        a.anchored, a.anchor_word = False, None
         a.tj -= 1
 
 
@@ -598,6 +602,16 @@ def _time_of(cl: list[Atom], eod: time) -> tuple[int, int, int, Grain] | None:
 def _date_of(cl: list[Atom], now: datetime, today: date,
              calendar: WorkCalendar) -> object:
     """The date part → (date, grain), a datetime (sub-day offsets), None, or _INVALID."""
+    wdir = next((a for a in cl if a.wd_dir is not None and a.wd is not None), None)
+    if wdir is not None and wdir.wd is not None:
+        # "Monday before Christmas", "the Friday after Dec 10"
+        got = _date_of([a for a in cl if a is not wdir], now, today, calendar)
+        if not isinstance(got, tuple):
+            return got
+        day0: date = got[0]
+        if wdir.wd_dir == "before":
+            return (day0 - timedelta(days=(day0.weekday() - wdir.wd - 1) % 7 + 1), "day")
+        return (day0 + timedelta(days=(wdir.wd - day0.weekday() - 1) % 7 + 1), "day")
     off = next((a for a in cl if a.offset is not None), None)
     if off is not None and off.anchored:
         if off.rel is not None:
