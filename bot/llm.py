@@ -66,6 +66,9 @@ class OpenAICompleter:
         `timeout` is a wall-clock budget for the whole call: the HTTP client's own timeouts
         apply per connect or read, so a server trickling its answer could outlast them.
         """
+        import openai  # noqa: F401  # imported (once, slowly) outside the time budget
+
+        self._get_client()
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="pmbot-llm")
