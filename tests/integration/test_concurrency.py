@@ -101,7 +101,7 @@ def race(module_engine: Engine) -> Race:
         p.start()
     replies = dict(out.get(timeout=180) for _ in procs)
     for p in procs:
-        p.join(timeout=30)
+        p.join(timeout=60)
         assert p.exitcode == 0
     out.close()
     out.join_thread()
@@ -167,7 +167,7 @@ def test_newcomers_arriving_at_once_are_all_answered_and_one_is_admin(engine: En
         p.start()
     replies = dict(out.get(timeout=120) for _ in procs)
     for p in procs:
-        p.join(timeout=30)
+        p.join(timeout=60)
         assert p.exitcode == 0
     out.close()
     out.join_thread()
