@@ -8,6 +8,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import OperationalError
+
 from bot.settings import SettingsError, load_settings
 
 
@@ -124,8 +126,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Until a command sets its own level, only warnings, and always on stderr: stdout is for
     # the command's output (JSON for scripts).
     configure_logging("WARNING")
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except OperationalError as exc:
+        where = _redacted_url()
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        print(f"pmbot: cannot open the database at {where}: {reason}", file=sys.stderr)
+        print("Check PMBOT_DATABASE_URL (or unset it to use the SQLite default).", file=sys.stderr)
+        return 2
     return result
+
+
+def _redacted_url() -> str:
+    """The configured database URL with any password hidden."""
+    import sqlalchemy as sa
+
+    from bot.settings import load_settings
+
+    try:
+        url = load_settings().resolved_database_url
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # the URL itself may be what is wrong
+        return "PMBOT_DATABASE_URL"
 
 
 if __name__ == "__main__":

@@ -236,6 +236,19 @@ class Router:
             return None
         except PMError as err:
             return Reply(text=error_text(said_in[0], err), ok=False, error=err.code)
+        except IntegrityError:
+            # Two people made the same change at the same instant; the database kept one.
+            log.info("concurrent_change_refused", platform=inbound.platform)
+            return Reply(
+                text=tr(
+                    said_in[0],
+                    "Someone made the same change at the same moment; nothing was changed. "
+                    "Look again and retry if it is still needed.",
+                    "有人同时做了同样的修改，本次没有做任何改动。请刷新后视需要重试。",
+                ),
+                ok=False,
+                error="conflict",
+            )
         except Exception:
             ref = uuid.uuid4().hex[:8]
             log.exception("command_failed", ref=ref, platform=inbound.platform)

@@ -88,7 +88,7 @@ def add_command(req: Request) -> Reply:
         elif _PRIORITY.match(word):
             priority = int(word[1])
             in_due = False
-        elif word.lower() in _DUE_WORDS:
+        elif word.lower() in _DUE_WORDS and title_words:
             in_due = True
         elif in_due:
             due_text.append(word)

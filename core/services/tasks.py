@@ -865,11 +865,15 @@ def undo_create(ctx: Ctx, ref: str, *, default_project: str | None = None) -> Ta
     ensure_writable(project)
     if task.reporter_id != ctx.actor.user_id:
         ctx.require(project, Permission.TASK_DELETE)
-    elif task.version != 1 or ctx.now - task.created_at > UNDO_WINDOW:
-        raise Conflict(
-            f"{task.key} can no longer be undone; ask a manager to delete it",
-            hint=f"or cancel it: status {task.key} cancelled",
-        )
+    else:
+        # Taking back one's own task is part of creating it: a reporter who lost that right
+        # (demoted to guest, say) cannot undo any more.
+        ctx.require(project, Permission.TASK_CREATE)
+        if task.version != 1 or ctx.now - task.created_at > UNDO_WINDOW:
+            raise Conflict(
+                f"{task.key} can no longer be undone; ask a manager to delete it",
+                hint=f"or cancel it: status {task.key} cancelled",
+            )
     out = task_out(ctx, task)
     before = _snapshot(task)
     task.deleted_at = ctx.now

@@ -88,3 +88,25 @@ def test_chat_talks_to_the_database_url_it_is_given(engine: Engine, tmp_path: Pa
     assert code == 0
     assert reply["text"] == "You are zoe."
     assert {"label": "Admin", "value": "yes"} in reply["fields"]
+
+
+def test_an_unreachable_database_is_named_without_a_traceback(tmp_path: Path) -> None:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PMBOT_", "SLACK_"))}
+    clean |= {
+        "PMBOT_DATABASE_URL": "postgresql://postgres:s3cret@127.0.0.1:1/nowhere",
+        "PYTHONPATH": str(REPO),
+    }
+    done = subprocess.run(
+        [*PMBOT, "chat", "--as", "alice", "-c", "whoami"],
+        cwd=tmp_path,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert (
+        "cannot open the database at postgresql://postgres:***@127.0.0.1:1/nowhere" in done.stderr
+    )
+    assert "s3cret" not in done.stderr
+    assert "Traceback" not in done.stderr

@@ -211,3 +211,23 @@ def test_due_dates_drive_the_overdue_and_week_lists(chat: ConsoleChat) -> None:
     assert ok(chat, "bob", "list overdue").text == "No tasks match."
     assert ok(chat, "bob", "due WEB-4 2026-11-24").text == "WEB-4 due date updated."
     assert "WEB-4 · Someday" in ok(chat, "bob", "list overdue").text
+
+
+def test_a_title_may_start_with_the_word_due(chat: ConsoleChat) -> None:
+    reply = chat.say("alice", "add WEB Due diligence for the vendor due 2026-12-01")
+    assert reply is not None
+    assert reply.ok, reply.text
+    assert "Due diligence for the vendor" in reply.text
+
+
+def test_a_reporter_demoted_to_guest_cannot_undo_any_more(chat: ConsoleChat) -> None:
+    created = chat.say("bob", "add WEB draft the brief")
+    assert created is not None
+    assert created.ok, created.text
+    chat.say("alice", "member add WEB @bob guest")
+    reply = chat.say("bob", "undo WEB-1")
+    assert reply is not None
+    assert reply.error == "permission_denied"
+    shown = chat.say("alice", "show WEB-1")
+    assert shown is not None
+    assert shown.ok
