@@ -183,7 +183,7 @@ CHANNEL_SUBCOMMANDS: dict[str, Handler] = {}
 @command(
     "channel",
     aliases=("频道", "群"),
-    usage="channel bind KEY | channel digest HH:MM|off",
+    usage="channel bind KEY | channel digest HH:MM|off | channel webhook URL [SECRET]|off",
     summary="bind this chat channel to a project (digests, default project)",
     summary_zh="把当前群/频道绑定到项目（日报、默认项目）",
     group="projects",
@@ -225,4 +225,40 @@ def channel_bind(req: Request) -> Reply:
     )
 
 
-CHANNEL_SUBCOMMANDS.update({"bind": channel_bind, "绑定": channel_bind})
+def channel_webhook(req: Request) -> Reply:
+    """`channel webhook URL [SECRET]` | `channel webhook off`: a custom robot for notifications."""
+    args = req.args[1:]
+    if not args or len(args) > 2:
+        raise usage_error(req, "channel")
+    off = args[0].lower() in ("off", "关闭", "none")
+    svc.set_channel_webhook(
+        req.ctx,
+        platform=req.inbound.platform,
+        tenant=req.inbound.tenant,
+        channel_id=req.inbound.channel_id,
+        url=None if off else args[0],
+        secret=None if off or len(args) < 2 else args[1],
+    )
+    if off:
+        return Reply(
+            text=req.t(
+                "Notifications here go through the app again.", "本群通知改回由应用机器人发送。"
+            )
+        )
+    return Reply(
+        text=req.t(
+            "Notifications for this channel now go through that webhook{s}.",
+            "本群通知将通过该自定义机器人发送{s}。",
+            s=req.t(", signed", "（已签名）") if len(args) == 2 else "",
+        )
+    )
+
+
+CHANNEL_SUBCOMMANDS.update(
+    {
+        "bind": channel_bind,
+        "绑定": channel_bind,
+        "webhook": channel_webhook,
+        "机器人": channel_webhook,
+    }
+)

@@ -299,3 +299,54 @@ def channel_project_key(ctx: Ctx, *, platform: str, tenant: str, channel_id: str
         )
     ).first()
     return row
+
+
+def set_channel_webhook(
+    ctx: Ctx,
+    *,
+    platform: str,
+    tenant: str,
+    channel_id: str,
+    url: str | None,
+    secret: str | None = None,
+) -> ChannelOut:
+    """Give a bound channel a custom robot webhook (and signing secret) for its notifications."""
+    channel = ctx.session.exec(
+        select(Channel).where(
+            Channel.platform == platform,
+            Channel.tenant == tenant,
+            Channel.channel_id == channel_id,
+        )
+    ).first()
+    project = (
+        ctx.session.get(Project, channel.project_id) if channel and channel.project_id else None
+    )
+    if channel is None or project is None:
+        raise InvalidInput(
+            "this channel is not bound to a project", hint="bind it first: channel bind KEY"
+        )
+    ctx.require(project, Permission.CHANNEL_BIND)
+    ensure_writable(project)
+    if url is not None:
+        url = url.strip().strip("<>")
+        if not url.startswith(("https://", "http://")) or len(url) > 1000 or " " in url:
+            raise InvalidInput(
+                "a webhook is an http(s) URL of at most 1000 characters",
+                hint="usage: channel webhook URL [SECRET] | channel webhook off",
+            )
+        if secret is not None and (len(secret) > 200 or not secret.strip()):
+            raise InvalidInput("a signing secret has 1 to 200 characters")
+    before = {"webhook": bool(channel.webhook_url), "signed": bool(channel.webhook_secret)}
+    channel.webhook_url = url
+    channel.webhook_secret = secret if url is not None else None
+    ctx.session.add(channel)
+    ctx.audit(
+        entity="channel",
+        entity_id=f"{platform}:{channel_id}",
+        action="webhook",
+        project_id=project.id,
+        before=before,
+        # The secret is never written to the audit trail, only whether there is one.
+        after={"webhook": url is not None, "signed": bool(channel.webhook_secret)},
+    )
+    return channel_out(ctx, channel)

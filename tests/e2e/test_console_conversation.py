@@ -231,3 +231,36 @@ def test_a_reporter_demoted_to_guest_cannot_undo_any_more(chat: ConsoleChat) -> 
     shown = chat.say("alice", "show WEB-1")
     assert shown is not None
     assert shown.ok
+
+
+def test_a_channel_can_send_through_its_own_signed_robot_webhook(
+    chat: ConsoleChat, engine: Engine
+) -> None:
+    from sqlmodel import Session, select
+
+    from core.models import AuditEvent, Channel
+
+    hook = "https://oapi.dingtalk.com/robot/send?access_token=abc"
+    refused = chat.say("alice", f"channel webhook {hook} SECxyz", channel="eng")
+    assert refused is not None
+    assert not refused.ok
+    assert "channel bind" in refused.text
+    assert chat.say("alice", "channel bind WEB", channel="eng").ok  # type: ignore[union-attr]
+    assert chat.say("bob", f"channel webhook {hook} SECxyz", channel="eng").error == (  # type: ignore[union-attr]
+        "permission_denied"
+    )
+    assert chat.say("alice", "channel webhook ftp://nope", channel="eng").error == "invalid_input"  # type: ignore[union-attr]
+    set_ = chat.say("alice", f"channel webhook {hook} SECxyz", channel="eng")
+    assert set_ is not None
+    assert set_.ok, set_.text
+    with Session(engine) as s:
+        channel = s.exec(select(Channel).where(Channel.channel_id == "eng")).one()
+        assert (channel.webhook_url, channel.webhook_secret) == (hook, "SECxyz")
+        trail = s.exec(select(AuditEvent).where(AuditEvent.action == "webhook")).all()
+        assert trail
+        assert all("SECxyz" not in str(e.after) for e in trail)
+    assert chat.say("alice", "channel webhook off", channel="eng").ok  # type: ignore[union-attr]
+    with Session(engine) as s:
+        channel = s.exec(select(Channel).where(Channel.channel_id == "eng")).one()
+        assert channel.webhook_url is None
+        assert channel.webhook_secret is None
