@@ -45,6 +45,7 @@ from core.services.notifications import (
     plan_late_alerts,
     plan_task,
 )
+from core.services.projects import bound_channel
 from core.timeutil import zone
 
 # A digest may go out this late after its time (downtime); later than that, the day is skipped.
@@ -630,20 +631,9 @@ def _message(
 
 def preview_channel_digest(ctx: Any, *, platform: str, tenant: str, channel_id: str) -> Reply:
     """The bound channel's digest as of now (readers of the project only)."""
-    from core.errors import InvalidInput
     from core.permissions import Permission
 
-    channel = ctx.session.exec(
-        select(Channel).where(
-            Channel.platform == platform, Channel.tenant == tenant, Channel.channel_id == channel_id
-        )
-    ).first()
-    if channel is None or channel.project_id is None:
-        raise InvalidInput(
-            "this channel is not bound to a project", hint="bind it: channel bind KEY"
-        )
-    project = ctx.session.get(Project, channel.project_id)
-    assert project is not None
+    channel, project = bound_channel(ctx, platform=platform, tenant=tenant, channel_id=channel_id)
     ctx.require(project, Permission.TASK_VIEW)
     now: datetime = ctx.now
     since = channel.last_digest_at or now - timedelta(days=1)

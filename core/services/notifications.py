@@ -53,6 +53,7 @@ from core.reminders import (
     snooze_until,
 )
 from core.services.context import Ctx, get_project
+from core.services.projects import bound_channel
 from core.timeutil import local_date, zone
 
 # Kinds of outbox rows. `snooze` rows come back as reminders.
@@ -1034,17 +1035,7 @@ def set_channel_digest(
     ctx: Ctx, *, platform: str, tenant: str, channel_id: str, at: str | None
 ) -> str | None:
     """Set a channel's digest time (`09:30`) or turn it off (None); needs the channel-bind right."""
-    channel = ctx.session.exec(
-        select(Channel).where(
-            Channel.platform == platform, Channel.tenant == tenant, Channel.channel_id == channel_id
-        )
-    ).first()
-    if channel is None or channel.project_id is None:
-        raise InvalidInput(
-            "this channel is not bound to a project", hint="bind it first: channel bind KEY"
-        )
-    project = ctx.session.get(Project, channel.project_id)
-    assert project is not None
+    channel, project = bound_channel(ctx, platform=platform, tenant=tenant, channel_id=channel_id)
     ctx.require(project, Permission.CHANNEL_BIND)
     before = channel.digest_time
     channel.digest_time = None if at is None else f"{parse_hhmm(at):%H:%M}"

@@ -301,16 +301,10 @@ def channel_project_key(ctx: Ctx, *, platform: str, tenant: str, channel_id: str
     return row
 
 
-def set_channel_webhook(
-    ctx: Ctx,
-    *,
-    platform: str,
-    tenant: str,
-    channel_id: str,
-    url: str | None,
-    secret: str | None = None,
-) -> ChannelOut:
-    """Give a bound channel a custom robot webhook (and signing secret) for its notifications."""
+def bound_channel(
+    ctx: Ctx, *, platform: str, tenant: str, channel_id: str
+) -> tuple[Channel, Project]:
+    """A channel and the project it is bound to; `InvalidInput` when it is bound to none."""
     channel = ctx.session.exec(
         select(Channel).where(
             Channel.platform == platform,
@@ -325,6 +319,20 @@ def set_channel_webhook(
         raise InvalidInput(
             "this channel is not bound to a project", hint="bind it first: channel bind KEY"
         )
+    return channel, project
+
+
+def set_channel_webhook(
+    ctx: Ctx,
+    *,
+    platform: str,
+    tenant: str,
+    channel_id: str,
+    url: str | None,
+    secret: str | None = None,
+) -> ChannelOut:
+    """Give a bound channel a custom robot webhook (and signing secret) for its notifications."""
+    channel, project = bound_channel(ctx, platform=platform, tenant=tenant, channel_id=channel_id)
     ctx.require(project, Permission.CHANNEL_BIND)
     ensure_writable(project)
     if url is not None:
