@@ -34,22 +34,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.nlp import parse_message
-from core.nlp.schema import ParseResult
+from core.nlp.schema import CONTRACT_FIELDS, ParseResult
 
-FIELDS = (
-    "intent",
-    "title",
-    "assignees",
-    "due",
-    "start",
-    "priority",
-    "project",
-    "tags",
-    "estimate_minutes",
-    "recurrence",
-    "task_ref",
-    "shift",
-)
+FIELDS = CONTRACT_FIELDS
 TIMING_SECONDS = 3.0  # how long the rule parser's timing loop runs at least
 
 

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 import structlog
 from pydantic import ValidationError
 
-from core.nlp.schema import ParseResult
+from core.nlp.schema import CONTRACT_FIELDS, ParseResult
 
 log = structlog.get_logger(__name__)
 
@@ -43,20 +43,7 @@ _RRULE = re.compile(
     r"FREQ=(?:SECONDLY|MINUTELY|HOURLY|DAILY|WEEKLY|MONTHLY|YEARLY)(?:;[A-Z]+=[^;\s]+)*"
 )
 # Fields the model fills; `lang`, `source` and `confidence` are ours to set.
-_LLM_FIELDS = (
-    "intent",
-    "title",
-    "assignees",
-    "due",
-    "start",
-    "priority",
-    "project",
-    "tags",
-    "estimate_minutes",
-    "recurrence",
-    "task_ref",
-    "shift",
-)
+_LLM_FIELDS = CONTRACT_FIELDS
 
 
 class LLMError(RuntimeError):

@@ -39,3 +39,9 @@ class ParseResult(BaseModel):
     lang: Literal["zh", "en"] = "en"
     source: Literal["rules", "llm"] = "rules"
     confidence: float = Field(default=0.0, ge=0.0, le=1.0)
+
+
+# The twelve keys a parser fills; `lang`, `source` and `confidence` describe the parse itself.
+CONTRACT_FIELDS: tuple[str, ...] = tuple(
+    name for name in ParseResult.model_fields if name not in ("lang", "source", "confidence")
+)
