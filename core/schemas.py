@@ -149,6 +149,7 @@ class TaskFilter(BaseModel):
     statuses: list[TaskStatus] | None = None
     include_closed: bool = False
     limit: int = Field(default=50, ge=1, le=500)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
 
 
 class TaskPage(BaseModel):

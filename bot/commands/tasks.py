@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from bot.render import format_instant, table_header, task_buttons, task_fields, task_line, task_row
 from bot.router import Request, command, usage_error
 from core.errors import InvalidInput, NotFound
-from core.messages import Reply
+from core.messages import Button, Reply
 from core.models import TaskStatus
 from core.schemas import TaskDraft, TaskFilter, TaskOut
 from core.services import tasks as svc
@@ -18,6 +18,7 @@ from core.services.context import get_project
 from core.services.users import describe_user
 from core.timeutil import format_minutes, parse_duration, week_end, zone
 
+LIST_PAGE = 20  # tasks a list reply shows; the rest are a "More" button away
 _PRIORITY = re.compile(r"^p([1-4])$", re.IGNORECASE)
 _DUE_WORDS = {"due", "by", "截止", "截止到", "到期"}
 _LAG = re.compile(r"^([+-]\d{1,4})d?$", re.IGNORECASE)
@@ -118,15 +119,21 @@ def add_command(req: Request) -> Reply:
 @command(
     "list",
     aliases=("列表", "ls", "tasks", "任务"),
-    usage="list [mine|KEY|overdue|week|all] [todo|doing|blocked|done|cancelled]",
+    usage="list [mine|KEY|overdue|week|all] [todo|doing|blocked|done|cancelled] [page N]",
     summary="list tasks: yours, a project's, overdue, or due this week",
     summary_zh="列出任务：我的、某项目的、逾期的、本周到期的",
 )
 def list_command(req: Request) -> Reply:
-    """List tasks by scope and status."""
-    flt = TaskFilter()
+    """List tasks by scope and status, a page at a time."""
+    flt = TaskFilter(limit=LIST_PAGE)
     scope_set = False
-    for word in req.args:
+    words = list(req.args)
+    page_no = 1
+    if len(words) >= 2 and words[-2].lower() in ("page", "页") and words[-1].isdigit():
+        page_no = max(1, min(int(words[-1]), 10_000))
+        words = words[:-2]
+    flt.offset = (page_no - 1) * LIST_PAGE
+    for word in words:
         low = word.lower()
         if low in ("mine", "my", "我的", "me"):
             flt.mine = True
@@ -154,13 +161,18 @@ def list_command(req: Request) -> Reply:
     if not page.tasks:
         return Reply(text=req.t("No tasks match.", "没有符合条件的任务。"))
     tz = _tz(req)
-    more = page.total - len(page.tasks)
+    first, last = flt.offset + 1, flt.offset + len(page.tasks)
     text = req.t("{n} task(s):", "共 {n} 个任务：", n=page.total)
-    if more > 0:
-        text += req.t(" (showing the first {s})", "（显示前 {s} 个）", s=len(page.tasks))
+    buttons = []
+    if first > 1 or last < page.total:
+        text += req.t(" (showing {a}–{b})", "（第 {a}–{b} 个）", a=first, b=last)
+    if last < page.total:
+        more = " ".join([*words, "page", str(page_no + 1)])
+        buttons.append(Button(req.t("More", "下一页"), f"list {more}"))
     return Reply(
         text=text + "\n" + "\n".join(task_line(t, tz, req.lang) for t in page.tasks),
         table=[table_header(req.lang)] + [task_row(t, tz, req.lang) for t in page.tasks],
+        buttons=buttons,
     )
 
 

@@ -383,9 +383,9 @@ def list_tasks(ctx: Ctx, flt: TaskFilter) -> TaskPage:
         query = query.where(col(Task.deadline_at) < until.astimezone(UTC))
     total = ctx.session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = ctx.session.exec(
-        query.order_by(col(Task.deadline_at).is_(None), col(Task.deadline_at), col(Task.id)).limit(
-            flt.limit
-        )
+        query.order_by(col(Task.deadline_at).is_(None), col(Task.deadline_at), col(Task.id))
+        .offset(flt.offset)
+        .limit(flt.limit)
     ).all()
     return TaskPage(tasks=_outs(ctx, rows), total=total)
 

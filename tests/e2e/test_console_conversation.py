@@ -264,3 +264,19 @@ def test_a_channel_can_send_through_its_own_signed_robot_webhook(
         channel = s.exec(select(Channel).where(Channel.channel_id == "eng")).one()
         assert channel.webhook_url is None
         assert channel.webhook_secret is None
+
+
+def test_a_long_list_comes_a_page_at_a_time_with_a_more_button(chat: ConsoleChat) -> None:
+    for n in range(25):
+        assert chat.say("alice", f"add WEB task number {n} due 2026-12-{n + 1:02d}").ok  # type: ignore[union-attr]
+    first = chat.say("alice", "list WEB")
+    assert first is not None
+    assert first.table is not None
+    assert len(first.table) == 1 + 20
+    assert "25" in first.text
+    assert [b.action for b in first.buttons] == ["list WEB page 2"]
+    second = chat.say("alice", first.buttons[0].action)
+    assert second is not None
+    assert second.table is not None
+    assert [row[0] for row in second.table[1:]] == [f"WEB-{n}" for n in range(21, 26)]
+    assert second.buttons == []
