@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from core.clock import Clock
 from core.errors import NotFound, PermissionDenied
-from core.models import AuditEvent, Membership, Project, Role
+from core.models import AuditEvent, Membership, Project, Role, Task
 from core.permissions import DESCRIPTIONS, Permission, allows, weakest_role_with
 from core.schemas import Actor
 
@@ -74,6 +74,25 @@ class Ctx:
                 before=before,
                 after=after,
             )
+        )
+
+    def audit_task(
+        self,
+        task: Task,
+        action: str,
+        *,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> None:
+        """Record a change to `task` (see `audit`)."""
+        self.audit(
+            entity="task",
+            entity_id=task.key,
+            action=action,
+            project_id=task.project_id,
+            task_id=task.id,
+            before=before,
+            after=after,
         )
 
 

@@ -914,12 +914,9 @@ def snooze(
                 | {"user_id": user.id}
             ],
         )
-    ctx.audit(
-        entity="task",
-        entity_id=task.key,
-        action="snooze",
-        project_id=task.project_id,
-        task_id=task.id,
+    ctx.audit_task(
+        task,
+        "snooze",
         after={"until": until.isoformat()},
     )
     return SnoozeOut(task_key=task.key, until=until, timezone=user.timezone)
@@ -939,12 +936,9 @@ def set_task_reminders(
         offsets = parse_offsets(spec)
         task.reminder_offsets = encode_offsets(offsets)
     ctx.session.add(task)
-    ctx.audit(
-        entity="task",
-        entity_id=task.key,
-        action="reminders",
-        project_id=task.project_id,
-        task_id=task.id,
+    ctx.audit_task(
+        task,
+        "reminders",
         before=before,
         after={"reminder_offsets": task.reminder_offsets},
     )

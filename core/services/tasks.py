@@ -313,14 +313,7 @@ def create_task(ctx: Ctx, draft: TaskDraft) -> TaskOut:
     after = _snapshot(task) | {"assignees": draft.assignee_ids, "key": task.key}
     if draft.tags:
         after["tags"] = draft.tags
-    ctx.audit(
-        entity="task",
-        entity_id=task.key,
-        action="create",
-        project_id=project.id,
-        task_id=task.id,
-        after=after,
-    )
+    ctx.audit_task(task, "create", after=after)
     task_changed(ctx, task, "created", before={})
     return task_out(ctx, task)
 
@@ -450,12 +443,9 @@ def _change(
     b, a = _diff(before, _snapshot(task))
     b.update(extra_before or {})
     a.update(extra_after or {})
-    ctx.audit(
-        entity="task",
-        entity_id=task.key,
-        action=action,
-        project_id=task.project_id,
-        task_id=task.id,
+    ctx.audit_task(
+        task,
+        action,
         before=b,
         after=a,
     )
@@ -670,12 +660,9 @@ def comment_task(
         task_id=task.id, author_id=ctx.actor.user_id, body=body[:4000], created_at=ctx.now
     )
     ctx.session.add(comment)
-    ctx.audit(
-        entity="task",
-        entity_id=task.key,
-        action="comment",
-        project_id=task.project_id,
-        task_id=task.id,
+    ctx.audit_task(
+        task,
+        "comment",
         after={"body": comment.body},
     )
     author = ctx.session.get(User, ctx.actor.user_id)
@@ -717,18 +704,16 @@ def log_work(
 def delete_task(ctx: Ctx, ref: str, *, default_project: str | None = None) -> TaskOut:
     """Delete a task (kept for history; its key is never reused)."""
     task = _load_for(ctx, ref, Permission.TASK_DELETE, default_project)
+    return _soft_delete(ctx, task, "delete")
+
+
+def _soft_delete(ctx: Ctx, task: Task, action: str) -> TaskOut:
+    """Mark a task deleted, audit it and cancel its notifications; returns it as it was."""
     before = _snapshot(task)
     out = task_out(ctx, task)
     task.deleted_at = ctx.now
     _bump(ctx, task)
-    ctx.audit(
-        entity="task",
-        entity_id=task.key,
-        action="delete",
-        project_id=task.project_id,
-        task_id=task.id,
-        before=before,
-    )
+    ctx.audit_task(task, action, before=before)
     task_changed(ctx, task, "deleted", before=before)
     return out
 
@@ -773,12 +758,9 @@ def add_dependency(
     ctx.session.add(
         Dependency(predecessor_id=pred.id, successor_id=succ.id, type=kind, lag_days=lag_days)
     )
-    ctx.audit(
-        entity="task",
-        entity_id=succ.key,
-        action="depend",
-        project_id=succ.project_id,
-        task_id=succ.id,
+    ctx.audit_task(
+        succ,
+        "depend",
         after={"on": pred.key, "type": kind.value, "lag_days": lag_days},
     )
     return DependencyOut(predecessor=pred.key, successor=succ.key, type=kind, lag_days=lag_days)
@@ -874,17 +856,4 @@ def undo_create(ctx: Ctx, ref: str, *, default_project: str | None = None) -> Ta
                 f"{task.key} can no longer be undone; ask a manager to delete it",
                 hint=f"or cancel it: status {task.key} cancelled",
             )
-    out = task_out(ctx, task)
-    before = _snapshot(task)
-    task.deleted_at = ctx.now
-    _bump(ctx, task)
-    ctx.audit(
-        entity="task",
-        entity_id=task.key,
-        action="undo",
-        project_id=task.project_id,
-        task_id=task.id,
-        before=before,
-    )
-    task_changed(ctx, task, "deleted", before=before)
-    return out
+    return _soft_delete(ctx, task, "undo")
