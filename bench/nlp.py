@@ -90,8 +90,15 @@ def truncate(value: date | datetime, grain: str) -> Any:
     raise ValueError(f"unknown grain {grain!r}")
 
 
+# Recognizers-Text marks a date that does not exist (2月30日) with this value: nothing should
+# be resolved, and a parser that resolves nothing is right.
+IMPOSSIBLE = "0001-01-01"
+
+
 def time_case_matches(case: dict[str, Any], got: str | None) -> bool:
     """Whether one parsed `due`/`start` answers a time_dev case at its grain."""
+    if case["expected"].startswith(IMPOSSIBLE):
+        return got is None
     value = _value(got)
     if value is None:
         return False
@@ -211,6 +218,8 @@ def dateparser_value(text: str, ref: datetime) -> datetime | None:
 
 
 def _dateparser_matches(case: dict[str, Any], value: datetime | None) -> bool:
+    if case["expected"].startswith(IMPOSSIBLE):
+        return value is None
     if value is None:
         return False
     # dateparser answers in the wall clock of the reference: compare wall clocks.

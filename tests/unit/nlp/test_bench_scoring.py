@@ -60,3 +60,9 @@ def test_titles_compare_without_case_spaces_or_punctuation() -> None:
     assert not field_matches("title", "写周报", "写月报")
     assert field_matches("shift", {"amount": 2, "unit": "day"}, {"amount": 2, "unit": "day"})
     assert not field_matches("assignees", ["张三"], [])
+
+
+def test_a_date_that_does_not_exist_is_right_only_when_nothing_is_resolved() -> None:
+    impossible = case("0001-01-01T00:00:00+00:00", "day")
+    assert time_case_matches(impossible, None)
+    assert not time_case_matches(impossible, "2026-03-01")
