@@ -42,7 +42,7 @@ MAX_TEXT = 4000
 # Control characters, zero-width space, direction marks, embeddings and isolates, BOM. Not the
 # zero-width (non-)joiners U+200C/U+200D: emoji sequences (👩‍💻) and several scripts need them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-TASK_REF = re.compile(r"^(?:#?\d{1,9}|[A-Za-z][A-Za-z0-9]{1,9}-\d{1,9})$")
+TASK_REF = re.compile(r"^(?:#?\d+|[A-Za-z][A-Za-z0-9]{1,9}-\d+)$")
 _PREFIX = re.compile(r"^\s*/?pm(?:\s+|$)", re.IGNORECASE)
 
 

@@ -280,3 +280,10 @@ def test_a_long_list_comes_a_page_at_a_time_with_a_more_button(chat: ConsoleChat
     assert second.table is not None
     assert [row[0] for row in second.table[1:]] == [f"WEB-{n}" for n in range(21, 26)]
     assert second.buttons == []
+
+
+def test_a_task_key_with_a_huge_number_is_named_as_not_found(chat: ConsoleChat) -> None:
+    reply = chat.say("alice", "show WEB-99999999999999")
+    assert reply is not None
+    assert reply.error == "not_found"
+    assert "WEB-99999999999999" in reply.text
