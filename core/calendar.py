@@ -126,3 +126,13 @@ def calendar_for(code: str | None, overrides: Mapping[date, bool] | None = None)
     if key in {"CN", "CHN", "CHINA"}:
         return ChinaCalendar(overrides)
     return HolidaysCalendar(key, overrides)
+
+
+def is_known_calendar(code: str) -> bool:
+    """True for 'CN', 'none' and the country codes the `holidays` package knows."""
+    key = code.strip().upper()
+    if key in {"NONE", "WEEKDAYS", "CN", "CHN", "CHINA"}:
+        return True
+    import holidays
+
+    return key in holidays.list_supported_countries()

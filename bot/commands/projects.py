@@ -18,6 +18,17 @@ _SUB = {
     "remove": "remove", "rm": "remove", "移除": "remove", "删除": "remove",
     "bind": "bind", "绑定": "bind",
     "roles": "roles", "角色": "roles",
+    "set": "set", "设置": "set", "edit": "set",
+}  # fmt: skip
+
+
+_PROJECT_SETTINGS = {
+    "name": "name", "名称": "name",
+    "description": "description", "desc": "description", "描述": "description",
+    "tz": "timezone", "timezone": "timezone", "时区": "timezone",
+    "calendar": "calendar", "日历": "calendar",
+    "budget": "budget", "预算": "budget",
+    "spent": "spent", "支出": "spent", "成本": "spent",
 }  # fmt: skip
 
 
@@ -49,7 +60,8 @@ def _project_fields(req: Request, p: ProjectOut) -> list[tuple[str, str]]:
 @command(
     "project",
     aliases=("项目", "projects"),
-    usage="project new KEY NAME | project list | project show KEY | project archive KEY",
+    usage="project new KEY NAME | project list | project show KEY | project archive KEY | "
+    "project set KEY name|description|tz|calendar|budget|spent VALUE",
     summary="create, list, show or archive projects",
     summary_zh="新建、列出、查看或归档项目",
     group="projects",
@@ -111,6 +123,17 @@ def project_command(req: Request) -> Reply:
         p = svc.show_project(req.ctx, args[0])
         return Reply(
             text=f"{p.key}: {p.name}" + (f"\n{p.description}" if p.description else ""),
+            fields=_project_fields(req, p),
+        )
+    if sub == "set":
+        if len(args) < 3:
+            raise usage_error(req)
+        name = _PROJECT_SETTINGS.get(args[1].lower())
+        if name is None:
+            raise usage_error(req)
+        p = svc.edit_project(req.ctx, args[0], name, " ".join(args[2:]))
+        return Reply(
+            text=req.t("{k}: {f} updated.", "{k}：已更新{f}。", k=p.key, f=args[1]),
             fields=_project_fields(req, p),
         )
     if sub == "archive":

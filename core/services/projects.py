@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
+from core.calendar import is_known_calendar
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Channel, Membership, Project, Role, Task, TaskStatus, User
 from core.permissions import Permission, allows
@@ -112,6 +113,65 @@ def show_project(ctx: Ctx, key: str) -> ProjectOut:
     """One project, if the actor may see it."""
     project = get_project(ctx.session, key)
     role = ctx.require(project, Permission.PROJECT_VIEW)
+    return _project_out(ctx, project, role)
+
+
+PROJECT_FIELDS = ("name", "description", "timezone", "calendar", "budget", "spent")
+
+
+def edit_project(ctx: Ctx, key: str, field: str, value: str) -> ProjectOut:
+    """Change one of a project's settings; money needs the budget right, the rest project.edit."""
+    project = get_project(ctx.session, key)
+    if field not in PROJECT_FIELDS:
+        raise InvalidInput(
+            f"a project has no setting {field!r}", hint="settings: " + ", ".join(PROJECT_FIELDS)
+        )
+    money = field in ("budget", "spent")
+    role = ctx.require(project, Permission.BUDGET_EDIT if money else Permission.PROJECT_EDIT)
+    ensure_writable(project)
+    text = value.strip()
+    new: object
+    if money:
+        if field == "budget" and text.lower() in ("none", "off", "无"):
+            new = None
+        else:
+            try:
+                amount = float(text.replace(",", "").replace("_", ""))
+            except ValueError as exc:
+                raise InvalidInput(
+                    f"{text!r} is not an amount", hint="e.g. 120000 or 1,500.50"
+                ) from exc
+            if not 0 <= amount < 1e15:  # also refuses nan and inf
+                raise InvalidInput("an amount is 0 or more")
+            new = amount
+    elif field == "timezone":
+        try:
+            ZoneInfo(text)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise InvalidInput(f"unknown time zone {text!r}", hint="e.g. Asia/Shanghai") from exc
+        new = text
+    elif field == "calendar":
+        if not is_known_calendar(text):
+            raise InvalidInput(
+                f"unknown calendar {text!r}", hint="a country code such as CN, US, DE, or none"
+            )
+        new = text.upper()
+    else:
+        limit = 200 if field == "name" else 4000
+        if not text or len(text) > limit:
+            raise InvalidInput(f"a project {field} has 1 to {limit} characters")
+        new = text
+    before = {field: getattr(project, field)}
+    setattr(project, field, new)
+    ctx.session.add(project)
+    ctx.audit(
+        entity="project",
+        entity_id=project.key,
+        action="edit",
+        project_id=project.id,
+        before=before,
+        after={field: new},
+    )
     return _project_out(ctx, project, role)
 
 

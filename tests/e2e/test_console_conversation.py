@@ -287,3 +287,26 @@ def test_a_task_key_with_a_huge_number_is_named_as_not_found(chat: ConsoleChat) 
     assert reply is not None
     assert reply.error == "not_found"
     assert "WEB-99999999999999" in reply.text
+
+
+def test_project_settings_and_the_budget_follow_the_role_table(chat: ConsoleChat) -> None:
+    # alice: manager; bob: member; fred: finance (see the chat fixture)
+    assert chat.say("bob", "project set WEB budget 120000").error == "permission_denied"  # type: ignore[union-attr]
+    assert chat.say("fred", "project set WEB budget 120000").error == "permission_denied"  # type: ignore[union-attr]
+    assert chat.say("bob", "project set WEB name Site").error == "permission_denied"  # type: ignore[union-attr]
+    set_budget = chat.say("alice", "project set WEB budget 120,000")
+    assert set_budget is not None
+    assert set_budget.ok, set_budget.text
+    assert chat.say("alice", "project set WEB spent 1500.5").ok  # type: ignore[union-attr]
+    assert chat.say("alice", "project set WEB tz Europe/Berlin").ok  # type: ignore[union-attr]
+    assert chat.say("alice", "project set WEB calendar DE").ok  # type: ignore[union-attr]
+    for bad in ("budget lots", "budget -5", "tz Mars/Base", "calendar XX", "colour red"):
+        reply = chat.say("alice", f"project set WEB {bad}")
+        assert reply is not None
+        assert reply.error == "invalid_input", (bad, reply.text)
+    finance = dict(chat.say("fred", "project show WEB").fields)  # type: ignore[union-attr]
+    member = dict(chat.say("bob", "project show WEB").fields)  # type: ignore[union-attr]
+    assert finance["Budget"] == "120,000.00 (spent 1,500.50)"
+    assert "Budget" not in member
+    assert member["Time zone"] == "Europe/Berlin"
+    assert member["Calendar"] == "DE"
