@@ -24,7 +24,6 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -43,6 +42,7 @@ from core.services.context import Ctx
 from core.services.tasks import create_task, list_tasks
 from storage.db import make_engine, session_scope
 from storage.migrate import upgrade
+from storage.scratch import scratch_database
 
 SIZES = (10_000, 100_000)
 USERS = 1_000
@@ -76,23 +76,14 @@ def sqlite_db() -> Iterator[Engine]:
 @contextmanager
 def postgres_db() -> Iterator[Engine]:
     """A migrated PostgreSQL database created for this run and dropped after it."""
-    base = sa.make_url(make_url_psycopg(os.environ.get("PMBOT_BENCH_POSTGRES_URL", DEFAULT_PG)))
-    name = f"pmbot_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = make_engine(
-        base.set(database="postgres").render_as_string(hide_password=False),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    engine = make_engine(base.set(database=name).render_as_string(hide_password=False))
-    try:
-        upgrade(engine)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    server = os.environ.get("PMBOT_BENCH_POSTGRES_URL", DEFAULT_PG)
+    with scratch_database(server, "pmbot_bench") as url:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def make_url_psycopg(url: str) -> str:

@@ -19,13 +19,10 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
@@ -61,32 +58,6 @@ class Report:
 
 def _admin_url() -> str:
     return os.environ.get("PMBOT_TEST_POSTGRES_URL", DEFAULT_PG)
-
-
-def _create_database() -> tuple[str, str]:
-    from storage.db import make_engine
-
-    admin_url = _admin_url()
-    name = f"pmbot_rel_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    finally:
-        admin.dispose()
-    url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    return name, url
-
-
-def _drop_database(name: str) -> None:
-    from storage.db import make_engine
-
-    admin = make_engine(_admin_url(), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.dispose()
 
 
 def _queue(url: str, n: int, targets: int) -> set[str]:
@@ -144,10 +115,25 @@ def _spawn(url: str, endpoint: str, seed: int) -> subprocess.Popen[bytes]:
 
 def run(n: int, kills: int, *, kill_every: float, timeout: float = 900.0, seed: int = 1) -> Report:
     """Queue `n` notifications, sweep them with 3 processes while killing `kills` times."""
-    from tests.fakes.chat_endpoint import ChatEndpoint, Faults
+    from storage.scratch import scratch_database
 
     rng = random.Random(seed)
-    name, url = _create_database()
+    with scratch_database(_admin_url(), "pmbot_rel") as url:
+        return _run(url, n, kills, kill_every=kill_every, timeout=timeout, seed=seed, rng=rng)
+
+
+def _run(
+    url: str,
+    n: int,
+    kills: int,
+    *,
+    kill_every: float,
+    timeout: float,
+    seed: int,
+    rng: random.Random,
+) -> Report:
+    from tests.fakes.chat_endpoint import ChatEndpoint, Faults
+
     endpoint = ChatEndpoint(
         Faults(rate_limited=0.30, server_error=0.05, slow_after_delivery=0.01), seed=seed
     ).start()
@@ -190,7 +176,6 @@ def run(n: int, kills: int, *, kill_every: float, timeout: float = 900.0, seed: 
         statuses = _statuses(url)
     finally:
         endpoint.stop()
-        _drop_database(name)
     return Report(n, killed, counts["lost"], counts["duplicates"], seconds, counts, statuses)
 
 

@@ -19,7 +19,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -167,20 +166,15 @@ def _engines(kind: str) -> tuple[Engine, Any]:
         engine = make_engine(f"sqlite:///{Path(tmp.name) / 'bench.db'}")
         upgrade(engine)
         return engine, tmp.cleanup
-    admin_url = os.environ.get("PMBOT_TEST_POSTGRES_URL", DEFAULT_PG)
-    name = f"pmbot_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    engine = make_engine(sa.make_url(admin_url).set(database=name).render_as_string(False))
+    from contextlib import ExitStack
+
+    from storage.scratch import scratch_database
+
+    stack = ExitStack()
+    server = os.environ.get("PMBOT_TEST_POSTGRES_URL", DEFAULT_PG)
+    engine = make_engine(stack.enter_context(scratch_database(server, "pmbot_bench")))
     upgrade(engine)
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-    return engine, drop
+    return engine, stack.close
 
 
 def bench_sweep(kinds: tuple[str, ...], sizes: tuple[int, ...]) -> None:

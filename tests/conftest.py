@@ -11,18 +11,17 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from storage.db import make_engine
 from storage.migrate import upgrade
+from storage.scratch import scratch_database
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -66,19 +65,12 @@ def postgres_url() -> Iterator[str]:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"PostgreSQL is required on CI but unreachable at {admin_url}: {exc}")
         pytest.skip(f"PostgreSQL unreachable at {admin_url}")
-    name = f"pmbot_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = str(sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False))
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    try:
+    admin.dispose()
+    with scratch_database(admin_url, "pmbot_test") as url:
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
 
 
 def _truncate_postgres(engine: Engine) -> None:

@@ -9,7 +9,6 @@ PostgreSQL the module gets a database of its own, so the per-test truncation don
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from storage.db import make_engine
 from storage.migrate import upgrade
+from storage.scratch import scratch_database
 
 
 @pytest.fixture(
@@ -39,19 +39,10 @@ def module_engine(
             eng.dispose()
         return
     run_url = sa.make_url(request.getfixturevalue("postgres_url"))  # skips without PostgreSQL
-    name = f"{run_url.database}_m{uuid.uuid4().hex[:6]}"
-    admin = make_engine(
-        run_url.set(database="postgres").render_as_string(hide_password=False),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    eng = make_engine(run_url.set(database=name).render_as_string(hide_password=False))
-    try:
-        upgrade(eng)
-        yield eng
-    finally:
-        eng.dispose()
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with scratch_database(run_url.render_as_string(hide_password=False), "pmbot_module") as url:
+        eng = make_engine(url)
+        try:
+            upgrade(eng)
+            yield eng
+        finally:
+            eng.dispose()
