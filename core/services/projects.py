@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from core.calendar import is_known_calendar
 from core.errors import Conflict, InvalidInput, NotFound
@@ -19,17 +19,26 @@ from core.services.users import user_ref
 OPEN_STATUSES = (TaskStatus.TODO, TaskStatus.DOING, TaskStatus.BLOCKED)
 
 
-def _project_out(ctx: Ctx, project: Project, role: Role | None) -> ProjectOut:
-    assert project.id is not None
-    open_tasks = ctx.session.exec(
-        select(func.count())
-        .select_from(Task)
+def _open_counts(ctx: Ctx, project_ids: list[int]) -> dict[int, int]:
+    """Open tasks per project, in one query."""
+    rows = ctx.session.exec(
+        select(Task.project_id, func.count())
         .where(
-            Task.project_id == project.id,
-            Task.status.in_(OPEN_STATUSES),  # type: ignore[attr-defined]  # SQLModel column
-            Task.deleted_at.is_(None),  # type: ignore[union-attr]  # SQLModel column
+            col(Task.project_id).in_(project_ids),
+            col(Task.status).in_(OPEN_STATUSES),
+            col(Task.deleted_at).is_(None),
         )
-    ).one()
+        .group_by(col(Task.project_id))
+    ).all()
+    return dict(rows)
+
+
+def _project_out(
+    ctx: Ctx, project: Project, role: Role | None, open_tasks: int | None = None
+) -> ProjectOut:
+    assert project.id is not None
+    if open_tasks is None:
+        open_tasks = _open_counts(ctx, [project.id]).get(project.id, 0)
     see_money = allows(role, Permission.BUDGET_VIEW)
     return ProjectOut(
         id=project.id,
@@ -101,11 +110,27 @@ def list_projects(
         query = query.join(Membership, Membership.project_id == Project.id).where(  # type: ignore[arg-type]  # SQLModel column
             Membership.user_id == ctx.actor.user_id
         )
+    projects = ctx.session.exec(query).all()
+    ids = [p.id for p in projects if p.id is not None]
+    # Two queries for the whole page rather than two per project.
+    counts = _open_counts(ctx, ids)
+    roles = dict(
+        ctx.session.exec(
+            select(Membership.project_id, Membership.role).where(
+                Membership.user_id == ctx.actor.user_id, col(Membership.project_id).in_(ids)
+            )
+        ).all()
+    )
     out = []
-    for project in ctx.session.exec(query).all():
-        role = ctx.role_in(project)
+    for project in projects:
+        assert project.id is not None
+        role = (
+            Role.ADMIN
+            if ctx.actor.is_admin
+            else (Role(roles[project.id]) if project.id in roles else None)
+        )
         if permission is None or allows(role, permission):
-            out.append(_project_out(ctx, project, role))
+            out.append(_project_out(ctx, project, role, counts.get(project.id, 0)))
     return out
 
 
