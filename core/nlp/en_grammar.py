@@ -35,6 +35,7 @@ from core.nlp.en_lex import (
     WORKDAY_ADJ,
     ZONES,
 )
+from core.nlp.text import has_cjk
 
 # Offsets: field name → amount (floats allowed for "2.5 hours").
 Duration = dict[str, float]
@@ -216,10 +217,13 @@ _DAY_FOLLOWERS: Final = (frozenset(GLUE_WORDS) | frozenset(MONTHS) | frozenset(W
 class Scanner:
     """Tokenizes one message and collects its atoms (see `scan`)."""
 
-    __slots__ = ("atoms", "en", "isnum", "low", "n", "raw", "st", "text")
+    __slots__ = ("atoms", "en", "isnum", "low", "month_first", "n", "raw", "st", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
+        # Chinese writes numeric dates year-month-day: in a message with Chinese in it
+        # "12.05" is 5 December, never 12 May.
+        self.month_first = has_cjk(text)
         raw: list[str] = []
         st: list[int] = []
         en: list[int] = []
@@ -1434,7 +1438,7 @@ def _m_numeric_date(s: Scanner, i: int) -> Atom | None:
             return None
         y = int(c) if len(c) == 4 else -int(c) - 1
         x1, x2 = int(a), int(b)
-        return _dm_atom(i, k, x1, x2, y, day_first=sep == ".")
+        return _dm_atom(i, k, x1, x2, y, day_first=sep == ".", month_first=s.month_first)
     a, b = parts
     if len(a) > 2 or len(b) > 2:
         return None
@@ -1449,7 +1453,7 @@ def _m_numeric_date(s: Scanner, i: int) -> Atom | None:
         return None  # "3-5 days"
     if x1 == 24 and x2 == 7:
         return None  # "24/7"
-    atom = _dm_atom(i, k, x1, x2, None, day_first=sep == ".")
+    atom = _dm_atom(i, k, x1, x2, None, day_first=sep == ".", month_first=s.month_first)
     if atom is not None and sep == "." and i > 0 and s.is_word(i - 1) and \
             s.low[i - 1] not in _DATE_LEAD_WORDS:
         atom.weak = True  # "Python 3.11.", "release 2.5": a version, not a date
@@ -1465,11 +1469,14 @@ def _m_numeric_date(s: Scanner, i: int) -> Atom | None:
     return atom
 
 
-def _dm_atom(i: int, k: int, x1: int, x2: int, y: int | None, day_first: bool) -> Atom | None:
+def _dm_atom(i: int, k: int, x1: int, x2: int, y: int | None, day_first: bool,
+             month_first: bool = False) -> Atom | None:
     md_ok = 1 <= x1 <= 12 and 1 <= x2 <= 31
     dm_ok = 1 <= x2 <= 12 and 1 <= x1 <= 31
     if not md_ok and not dm_ok:
         return None
+    if month_first and md_ok:
+        return Atom(i, k, ymd=(y, x1, x2))
     if day_first:
         prim = (y, x2, x1) if dm_ok else (y, x1, x2)
         alt = (y, x1, x2) if dm_ok and md_ok and x1 != x2 else None

@@ -626,10 +626,10 @@ def _date_of(cl: list[Atom], now: datetime, today: date,
         moved = _apply_offset_date(base, off, calendar)
         wd_after = next((a for a in cl if a.wd is not None and a is not off), None)
         anchor_is_other = any(a is not off and a.wd is None for a in cl)
-        if wd_after is not None and wd_after.wd is not None and off.rel is None and \
-                wd_after.ti > off.ti and anchor_is_other:
-            # "3 weeks after Christmas on Friday": that week's Friday
-            moved = _week_monday(moved) + timedelta(days=wd_after.wd)
+        if wd_after is not None and wd_after.wd is not None and wd_after.ti > off.ti and \
+                (anchor_is_other or off.rel is not None):
+            # "3 weeks after Christmas on Friday", "two months from today on Tuesday"
+            moved = _weekday_in_offset(moved, wd_after.wd, off)
         return (moved, "day")
     hol = next((a for a in cl if a.hol is not None), None)
     if hol is not None and hol.hol is not None:
@@ -783,6 +783,15 @@ def _week_monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def _weekday_in_offset(base: date, wd: int, off: Atom) -> date:
+    """The weekday an offset lands near: "in 2 weeks on Friday" is that week's Friday; "in two
+    months on Tuesday" names no week, so it is the first Tuesday on or after the date."""
+    assert off.offset is not None
+    if off.offset.get("months") or off.offset.get("years"):
+        return base + timedelta(days=(wd - base.weekday()) % 7)
+    return _week_monday(base) + timedelta(days=wd)
+
+
 def _resolve_weekday(a: Atom, period: Atom | None, off: Atom | None, month_atom: Atom | None,
                      cl: list[Atom], now: datetime, today: date,
                      calendar: WorkCalendar) -> date | None:
@@ -798,7 +807,7 @@ def _resolve_weekday(a: Atom, period: Atom | None, off: Atom | None, month_atom:
         got = _apply_offset_now(off, now, today, calendar)
         base = got.date() if isinstance(got, datetime) else got[0] if isinstance(got, tuple) \
             else today
-        return _week_monday(base) + timedelta(days=wd)
+        return _weekday_in_offset(base, wd, off)
     if a.nth is not None:
         if month_atom is not None and month_atom.month is not None:
             y = today.year if month_atom.month >= today.month else today.year + 1

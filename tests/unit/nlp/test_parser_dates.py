@@ -59,6 +59,23 @@ def test_time_in_one_language_joins_a_date_in_the_other(text: str, due: str) -> 
     assert parse_message(text, NOW).due == due
 
 
+@pytest.mark.parametrize(
+    ("text", "due"),
+    [
+        # Chinese writes numeric dates month first: 12.05 is 5 December, never 12 May
+        ("12.05 开会", "2026-12-05"),
+        ("12/05 开会", "2026-12-05"),
+        ("05.12 开会", "2027-05-12"),
+        # no month 25: the only reading
+        ("25.12 开会", "2026-12-25"),
+        # without Chinese in the message a dotted pair is day.month
+        ("review on 05.12", "2026-12-05"),
+    ],
+)
+def test_numeric_dates_follow_the_language_of_the_message(text: str, due: str) -> None:
+    assert parse_message(text, NOW).due == due
+
+
 def test_first_date_is_due_when_several_are_given() -> None:
     assert parse_message("明天下午3點 週五 開會", NOW).due == "2026-11-25T15:00:00+08:00"
 

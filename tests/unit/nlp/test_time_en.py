@@ -121,6 +121,12 @@ def first(text: str, now: datetime = NOW) -> TimeSpan:
         ("in 3 working days", date(2026, 11, 27)),
         ("in 4 business days", date(2026, 11, 30)),
         ("in 1 year, 2 months", date(2028, 1, 24)),
+        # a weekday after an offset: that week's day for weeks, the next one on or after for
+        # months (a month names no week)
+        ("in 2 weeks on Friday", date(2026, 12, 11)),
+        ("in two months on Tuesday", date(2027, 1, 26)),
+        ("two months from today on Tuesday", date(2027, 1, 26)),
+        ("Friday in two months", date(2027, 1, 29)),
         # nth weekdays, first/last days, quarters
         ("the last Friday of the month", date(2026, 11, 27)),
         ("first Monday of December", date(2026, 12, 7)),
