@@ -40,6 +40,7 @@ import calendar as _cal
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from itertools import pairwise
+from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.relativedelta import relativedelta
@@ -426,6 +427,10 @@ def _resolve_cluster(sc: Scanner, cl: list[Atom], now: datetime,
         end_char = sc.en[j + 1]
         while k0 < cl[0].ti and sc.low[k0] not in ("by", "before", "until", "till", "due"):
             k0 += 1
+    elif k0 < cl[0].ti and sc.low[k0] == "for" and _modifies_next_word(sc, j):
+        # "slides for the Dec 3 all-hands": the date names the meeting, so "for the" stays
+        while k0 < cl[0].ti and sc.low[k0] not in ("by", "before", "until", "till", "due"):
+            k0 += 1
     start_char = sc.st[k0]
     tail = _trailing_words(sc, last.tj, is_start)
     if tail > last.tj:
@@ -454,6 +459,22 @@ def _resolve_cluster(sc: Scanner, cl: list[Atom], now: datetime,
         value = _week_monday(value)  # "starting the first week of May": its Monday
     kind: SpanKind = "start" if is_start else "point"
     return TimeSpan(start_char, end_char, kind, value, grain, time_only=time_only)
+
+
+# Words that can follow a date at the end of its clause ("for Friday with the team").
+_CLAUSE_WORDS: Final = frozenset({
+    "with", "and", "to", "so", "please", "pls", "for", "at", "in", "on", "by", "or", "if",
+    "then", "but", "because", "when", "as", "latest", "thanks", "thx", "asap", "urgent",
+    "high", "low", "medium", "priority", "p1", "p2", "p3", "p4", "est", "onwards", "onward",
+    "from", "until", "till", "before", "after", "i", "we", "you", "it", "ok", "okay", "too",
+    "also", "again", "every", "each", "next", "this", "am", "pm", "is", "are", "will", "should",
+    "must", "can", "need", "needs", "sharp", "via", "into", "about", "of"})
+
+
+def _modifies_next_word(sc: Scanner, j: int) -> bool:
+    """Whether the expression ending before token j describes a following noun."""
+    return sc.is_word(j) and sc.low[j] not in _CLAUSE_WORDS and sc.glued(j - 1) is False and \
+        sc.low[j - 1] not in (",", ";", ".", ")")
 
 
 def _trailing_words(sc: Scanner, j: int, is_start: bool) -> int:
