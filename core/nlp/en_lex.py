@@ -108,7 +108,7 @@ POINT_CONNECTORS: Final = frozenset({"by", "before", "due", "on", "at", "until",
                                      "around", "about", "approx", "approximately", "circa",
                                      "no", "not", "later", "than", "deadline", "during",
                                      "for", "in", "within", "of", "since", "after", "the",
-                                     "as", "soon", "@", "eta"})
+                                     "as", "soon", "@", "eta", "sometime", "anytime"})
 START_CONNECTORS: Final = frozenset({"starting", "from", "beginning", "start", "starts",
                                      "commencing", "effective", "begin", "begins",
                                      "between"})

@@ -265,6 +265,7 @@ def test_grain_follows_what_was_stated(text: str, grain: str) -> None:
         # a date that names the thing ("the Dec 3 all-hands") keeps "for the" in the title
         ("prepare slides for the Dec 3 all-hands", "Dec 3", None),
         ("book a room for Friday with the team", "for Friday", None),
+        ("call the vendor sometime next week", "sometime next week", None),
         ("pay the invoice on or before Dec 5", "on or before Dec 5", None),
         ("reply in a day or two", "in a day or two", None),
     ],
