@@ -40,6 +40,12 @@ _MENTION_END: Final = re.compile(
     r"|申请|采购|打印|提醒|告诉|看一下|看下|问一下|整一下|出一[个份版]"
     r"|[把将给跟和与及在对向帮去要请交写做改查看搞弄办的也都先再补跑测催]"
 )
+# How a Chinese name that follows Latin letters in one handle starts (`@HR小李`, `@Tony王`):
+# 小/老/阿 and the common surnames, leaving out those that also start a task word (任务, 马上,
+# 高优, 方案, 付款, 周五, 金额, 于是, 向, 万一, 钱, 常).
+_NAME_START: Final = frozenset(
+    "小老阿王李张刘陈杨黄赵吴徐孙胡朱林何郭罗梁宋郑谢韩唐冯董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏"
+    "薛叶阎余潘杜戴夏汪田范姜石姚谭廖邹熊陆郝孔崔邱秦江史顾侯邵孟龙黎易乔贺赖龚文")
 # DingTalk's @所有人 and a typed @here address everyone, like Slack's <!here>: nobody in particular.
 _BROADCAST: Final = frozenset({"所有人", "全体成员", "全体", "全员", "大家", "all", "everyone", "here",
                                "channel"})
@@ -305,6 +311,10 @@ def _mention_length(handle: str, joined: bool, now: datetime, calendar: WorkCale
     """
     script = _MENTION_SCRIPT.match(handle)
     if script is not None:
+        tail = handle[script.end():]
+        if handle[0].isascii() and len(tail) <= 3 and not joined and tail[0] in _NAME_START \
+                and _MENTION_END.match(tail) is None and not find_times_zh(tail, now, calendar):
+            return len(handle)  # `@HR小李`, `@Tony王`: one name in two scripts
         # `@bob交报告`, `@张三review一下`: the name ends where the script changes.
         return script.end()
     if len(handle) <= 2:

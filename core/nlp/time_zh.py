@@ -268,12 +268,13 @@ def _h_day(m: re.Match[str], ctx: _Ctx) -> _Result:
     if m.groupdict().get("rm"):
         base = _add_months(ctx.today.replace(day=1), _shift_of(m["rm"]))
         return _ok(_safe_date(base.year, base.month, day))
-    # A bare day of the month is its next occurrence strictly after today, like a bare weekday.
+    # A bare day of the month is its next occurrence from today on (`24号` on the 24th is today,
+    # as `the 24th` is: nobody means a month ahead).
     base = ctx.today.replace(day=1)
     for offset in range(13):
         month_start = _add_months(base, offset)
         candidate = _safe_date(month_start.year, month_start.month, day)
-        if candidate is not None and candidate > ctx.today:
+        if candidate is not None and candidate >= ctx.today:
             return candidate, "day"
     return None
 

@@ -43,6 +43,10 @@ def parse(text: str) -> ParseResult:
         ("@张三和@李四一起整理名单", ["张三", "李四"]),
         ("@张三 和 @李四 整理名单", ["张三", "李四"]),
         ("@bob交报告", ["bob"]),
+        ("@bob开会", ["bob"]),
+        # one name in two scripts: a Latin part and a Chinese name after it
+        ("面试前端候选人 @HR小李", ["HR小李"]),
+        ("@Tony王 review the PR", ["Tony王"]),
         ("@张三review一下代码", ["张三"]),
         # A name that merely ends in a verb-like character stays whole when nothing follows.
         ("@欧阳修 明天交", ["欧阳修"]),

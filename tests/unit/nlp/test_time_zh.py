@@ -38,6 +38,8 @@ def resolve(text: str, now: datetime = NOW) -> date | datetime | None:
         ("12/3", date(2026, 12, 3)),
         ("3号", date(2026, 12, 3)),
         ("30号", date(2026, 11, 30)),
+        ("24号", date(2026, 11, 24)),  # today is the 24th: today, not a month ahead
+        ("24号晚上9点", at(2026, 11, 24, 21)),
         ("二〇二七年一月五日", date(2027, 1, 5)),
         ("2027-01-05", date(2027, 1, 5)),
         ("2027/1/5", date(2027, 1, 5)),
