@@ -111,6 +111,18 @@ _EN_SHIFT: Final = re.compile(
     _I,
 )
 
+# Mixed messages: a verb in one language, the amount in the other (`API-9 delay 两天`,
+# `OPS-17 往后推 1 week`).
+_MIX_SHIFT: Final = re.compile(
+    r"(?P<verb>往后推迟|往后推|向后推|往后挪|往后延|推迟|延后|延期|顺延|推后|后延|延迟|挪后|后推|提前"
+    r"|postpone|push(?:\s+(?:it\s+)?(?:back|out))?|delay|defer|move\s+(?:it\s+)?(?:back|out)|bump|slip"
+    r"|extend)了?\s*(?:by\s+)?"
+    rf"(?P<n>{_ZH_NUM_P}|{_EN_NUM_P})\s*个?\s*(?P<u>分钟|小时|钟头|工作日|天|日|周|星期|礼拜|月"
+    r"|(?:business|working|work)\s*days?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?)"
+    r"(?![A-Za-z])",
+    _I,
+)
+
 _PRIORITY_RULES: Final[list[tuple[re.Pattern[str], int]]] = [
     (re.compile(r"(?<![A-Za-z0-9_])p([0-4])(?![A-Za-z0-9_])", _I), 0),
     (re.compile(r"(?:priority|prio|优先级)\s*[:：=]?\s*(?:p)?(?P<v>[1-4]|urgent|high|medium|low|紧急|高|中|低)",
@@ -378,7 +390,7 @@ def _estimate(work: _Work) -> int | None:
 
 def _shift(work: _Work) -> Shift | None:
     text = work.text()
-    m = _ZH_SHIFT.search(text) or _EN_SHIFT.search(text)
+    m = _ZH_SHIFT.search(text) or _EN_SHIFT.search(text) or _MIX_SHIFT.search(text)
     if m is None:
         return None
     amount = _number(m["n"])

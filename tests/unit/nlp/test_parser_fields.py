@@ -163,6 +163,9 @@ def test_create_message_keeps_an_issue_key_in_its_title() -> None:
         ("WEB-3 提前两天", -2, "day"),
         ("push back WEB-4 3 days", 3, "day"), ("postpone WEB-3 by 1 week", 1, "week"),
         ("delay API-2 by two working days", 2, "workday"),
+        # the verb in one language, the amount in the other
+        ("API-9 delay 两天", 2, "day"), ("OPS-17 往后推 1 week", 1, "week"),
+        ("WEB-3 postpone 三个工作日", 3, "workday"),
     ],
 )
 def test_shifts(text: str, amount: int, unit: str) -> None:
