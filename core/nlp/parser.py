@@ -17,6 +17,7 @@ from core.nlp.schema import Intent, ParseResult, Shift, ShiftUnit
 from core.nlp.text import approx_count, cn_to_int, has_cjk, normalize
 from core.nlp.time_zh import find_times_zh
 from core.nlp.timeexpr import find_times
+from core.nlp.types import TimeSpan
 
 # Chat messages are short; past this the rest of a paste is ignored so that a worst-case text
 # (thousands of dense date fragments) still parses in a few tens of milliseconds.
@@ -522,6 +523,32 @@ def _decide_intent(norm: str, task_ref: str | None, shift: Shift | None, has_due
     return "create", 0.6
 
 
+_DATE_LIST_GAP: Final = re.compile(r"[\s,，、/]*(?:和|或|及|与|跟|或者|and|or|&)?[\s,，、/]*", _I)
+# A date expression that ends in one of these says when the task is due or starts.
+_TIME_CONNECTOR_END: Final = re.compile(r"(?:前|内|后|起|开始|截止|为止|之间)\s*$")
+_TIME_CONNECTOR_START: Final = re.compile(
+    r"^\s*(?:在|于|从|自|截止|截至|到|by|before|due|on|at|until|till|from|starting|for|in|"
+    r"within|after)\b", _I)
+
+
+def _named_in_passing(text: str, span: TimeSpan, previous_end: int | None) -> bool:
+    """Whether a date the message does not use for due, start or repeat belongs to the title:
+    a bare expression run straight into the word it describes (`第四季度复盘PPT`, `圣诞贺卡`,
+    `Q4 report` when something else is the deadline)."""
+    words = text[span.start:span.end]
+    if _TIME_CONNECTOR_END.search(words) or _TIME_CONNECTOR_START.search(words):
+        return False
+    if previous_end is not None and previous_end <= span.start and \
+            _DATE_LIST_GAP.fullmatch(text, previous_end, span.start):
+        return False  # `周三和周五开会`: the second of a list of dates
+    after = text[span.end:span.end + 1]
+    if not after:
+        return False
+    if has_cjk(words):
+        return has_cjk(after) or after.isalnum()
+    return after == " " and text[span.end + 1:span.end + 2].isalpha()
+
+
 def parse(text: str, now: datetime, tz: tzinfo | None = None,
           calendar: WorkCalendar | None = None, workday_end: time = time(18, 0)) -> ParseResult:
     """Parse one message with the rules; see `core.nlp.parse_message` for the public contract."""
@@ -545,9 +572,14 @@ def parse(text: str, now: datetime, tz: tzinfo | None = None,
         work.mask(*ref_span)
     estimate = _estimate(work)
     shift = _shift(work)
-    times = find_times(work.text(), local_now, calendar, workday_end, prefer_zh=lang == "zh")
+    searched = work.text()
+    times = find_times(searched, local_now, calendar, workday_end, prefer_zh=lang == "zh")
+    used = {id(span) for span in times.used}
+    previous_end: int | None = None
     for span in times.spans:
-        work.take(span.start, span.end)
+        if id(span) in used or not _named_in_passing(searched, span, previous_end):
+            work.take(span.start, span.end)
+        previous_end = span.end
     # After the dates are gone, a trailing `high`/`low` is visibly a marker, not a word.
     priority = _priority(work)
 

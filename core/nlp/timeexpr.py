@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Final
 
@@ -40,6 +40,8 @@ class TimeResult:
     start: date | datetime | None
     recurrence: str | None
     spans: list[TimeSpan]
+    # the spans that gave due, start and recurrence; any other is a date named in passing
+    used: list[TimeSpan] = field(default_factory=list)
 
 
 def merge_spans(zh: list[TimeSpan], en: list[TimeSpan], prefer_zh: bool) -> list[TimeSpan]:
@@ -167,21 +169,26 @@ def find_times(text: str, now: datetime, calendar: WorkCalendar, workday_end: ti
     due: date | datetime | None = None
     start: date | datetime | None = None
     recurrence: str | None = None
+    used: list[TimeSpan] = []
     for span in spans:
         if span.kind == "start":
-            start = start if start is not None else span.value
+            if start is None:
+                start = span.value
+                used.append(span)
         elif span.kind == "recurrence":
             if recurrence is None:
                 recurrence, due = span.rrule, span.value
+                used.append(span)
         elif due is None:
             due = span.value
+            used.append(span)
     if recurrence is not None and start is not None and due is not None \
             and _day(due) < _day(start):
         # A series that starts later (`从明天起每天…`) first falls due on or after its start.
         # Past year 9999 there is no later occurrence: keep the first one found.
         with suppress(ValueError, OverflowError):
             due = _first_on_or_after(recurrence, due, start, now) or due
-    return TimeResult(due, start, recurrence, spans)
+    return TimeResult(due, start, recurrence, spans, used)
 
 
 def _absorb_list_words(text: str, spans: list[TimeSpan]) -> list[TimeSpan]:

@@ -212,6 +212,14 @@ def test_shifts(text: str, amount: int, unit: str) -> None:
         ("@所有人 明天下午三点开会", "开会"),
         ("周五(12/4)前交方案", "交方案"),
         ("@张三和@李四明天一起整理名单", "一起整理名单"),
+        # a date named in passing, run into the word it describes, while another date is due
+        ("周五前把第四季度复盘PPT发我", "把第四季度复盘PPT发我"),
+        ("12月25日前 寄出客户圣诞贺卡", "寄出客户圣诞贺卡"),
+        ("write the Q4 report by Friday", "write the Q4 report"),
+        ("prepare the 2027 budget by Friday", "prepare the 2027 budget"),
+        # ... but a list of dates, or a second date with its own connector, still goes
+        ("周三和周五开会", "开会"),
+        ("明天下午3点前 完成季度报告 周五前发出", "完成季度报告发出"),
     ],
 )
 def test_titles_are_what_is_left(text: str, title: str) -> None:
