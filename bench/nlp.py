@@ -40,6 +40,9 @@ FIELDS = CONTRACT_FIELDS
 TIMING_SECONDS = 3.0  # how long the rule parser's timing loop runs at least
 
 
+CONTRACT_SETS = Path(__file__).resolve().parent.parent / "tests" / "corpus"
+
+
 def corpus_dir() -> Path:
     """`$PMBOT_CORPUS_DIR`, else `../shared/corpus` relative to the repository."""
     env = os.environ.get("PMBOT_CORPUS_DIR")
@@ -297,7 +300,9 @@ def run_dateparser(cases: list[dict[str, Any]]) -> tuple[list[datetime | None], 
 
 
 def report_time(
-    cases: list[dict[str, Any]], dateparser_values: list[datetime | None] | None = None
+    cases: list[dict[str, Any]],
+    dateparser_values: list[datetime | None] | None = None,
+    title: str = "Time expressions (time_dev.jsonl): parsed due/start == expected at the case's grain",
 ) -> dict[str, Any]:
     """Accuracy on time_dev per language and group, for the rules and (optionally) dateparser."""
     rules: dict[tuple[str, str], Tally] = defaultdict(Tally)
@@ -321,17 +326,15 @@ def report_time(
                 rows.append(
                     [f"{lang} {group}", str(ours.total), f"{ours.right}", ours.pct(), other.pct()]
                 )
-    _print_table(
-        "Time expressions (time_dev.jsonl): parsed due/start == expected at the case's grain",
-        ["cases", "n", "right", "rules", "dateparser"],
-        rows,
-    )
+    _print_table(title, ["cases", "n", "right", "rules", "dateparser"], rows)
     if errors:
         print(f"  ! the rule parser raised on {errors} case(s) (counted wrong)")
     return {"rules": rules, "dateparser": theirs, "errors": errors}
 
 
-def report_tasks(cases: list[dict[str, Any]]) -> dict[str, Tally]:
+def report_tasks(
+    cases: list[dict[str, Any]], title: str = "Whole messages (tasks_dev.jsonl), field by field"
+) -> dict[str, Tally]:
     """Per-field accuracy on tasks_dev, plus whole messages with every field right."""
     tallies: dict[str, Tally] = defaultdict(Tally)
     for case, msg in zip(cases, task_messages(cases), strict=True):
@@ -344,9 +347,7 @@ def report_tasks(cases: list[dict[str, Any]]) -> dict[str, Tally]:
             all_ok &= ok
         tallies["all fields"].add(all_ok)
     rows = [[name, str(t.total), str(t.right), t.pct()] for name, t in tallies.items()]
-    _print_table(
-        "Whole messages (tasks_dev.jsonl), field by field", ["field", "n", "right", "acc"], rows
-    )
+    _print_table(title, ["field", "n", "right", "acc"], rows)
     return tallies
 
 
@@ -414,6 +415,14 @@ def main() -> None:
     dateparser_values, dp_seconds = run_dateparser(time_cases)
     report_time(time_cases, dateparser_values)
     report_tasks(task_cases)
+    # Sets written from the contract alone by a separate session, never by running the parser
+    # (tests/corpus/README.md): how the rules do on phrasing they were not built from.
+    contract_time = load_jsonl(CONTRACT_SETS / "contract_time.jsonl")
+    contract_tasks = load_jsonl(CONTRACT_SETS / "contract_tasks.jsonl")
+    report_time(contract_time, run_dateparser(contract_time)[0],
+                title="Time expressions written from the contract (tests/corpus/contract_time.jsonl)")
+    report_tasks(contract_tasks,
+                 title="Whole messages written from the contract (tests/corpus/contract_tasks.jsonl)")
     report_speed(time_cases, task_cases, dp_seconds)
     print(f"\nbench.nlp took {time.perf_counter() - started:.1f} s")
 

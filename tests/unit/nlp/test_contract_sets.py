@@ -1,0 +1,52 @@
+"""The parser on the contract sets in tests/corpus: messages and phrases whose expected values
+were written from nl-contract.md alone, without running the parser (see tests/corpus/README.md).
+
+Each line is its own test, so a change that breaks one reading names it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bench.nlp import FIELDS, field_matches, time_case_matches
+from core.nlp import parse_message
+
+SETS = Path(__file__).resolve().parents[2] / "corpus"
+
+
+def _load(name: str) -> list[dict[str, Any]]:
+    with (SETS / name).open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+TASKS = _load("contract_tasks.jsonl")
+TIMES = _load("contract_time.jsonl")
+
+
+@pytest.mark.parametrize("case", TASKS, ids=[c["id"] for c in TASKS])
+def test_whole_message(case: dict[str, Any]) -> None:
+    got = parse_message(case["text"], datetime.fromisoformat(case["now"]),
+                        tz=ZoneInfo(case["tz"])).model_dump(mode="json")
+    wrong = {name: (case["expected"][name], got[name]) for name in FIELDS
+             if not field_matches(name, case["expected"][name], got[name])}
+    assert not wrong, f"{case['text']!r}: (expected, got) {wrong}; {case['why']}"
+
+
+@pytest.mark.parametrize("case", TIMES, ids=[f"{c['lang']}-{i}" for i, c in enumerate(TIMES)])
+def test_time_phrase(case: dict[str, Any]) -> None:
+    result = parse_message(case["text"], datetime.fromisoformat(case["ref"]))
+    assert time_case_matches(case, result.due) or time_case_matches(case, result.start), (
+        f"{case['text']!r}: expected {case['expected']} at {case['grain']}, got due "
+        f"{result.due} start {result.start}; {case['why']}")
+
+
+def test_sets_hold_both_languages_and_every_intent() -> None:
+    assert {c["lang"] for c in TIMES} == {"en", "zh"}
+    assert {c["expected"]["intent"] for c in TASKS} >= {"create", "complete", "reassign",
+                                                        "postpone", "query"}
