@@ -169,7 +169,15 @@ def resolve_user(
     handle = handle.strip().lstrip("@").strip()
     if not handle:
         raise InvalidInput("an empty @mention")
+    lowered = handle.lower()
     if platform_ids and handle in platform_ids:
+        if platform_ids[handle] == handle and _identity(session, platform, tenant, handle) is None:
+            # The adapter only knows the name (the terminal chat): an alias someone set wins
+            # over making a new account of it.
+            aliased = set(session.exec(
+                select(Alias.user_id).where(func.lower(Alias.alias) == lowered)).all())
+            if len(aliased) == 1 and (user := session.get(User, aliased.pop())) is not None:
+                return user
         return ensure_user(
             session,
             platform=platform,
@@ -179,7 +187,6 @@ def resolve_user(
             default_timezone=default_timezone,
             default_locale=default_locale,
         )
-    lowered = handle.lower()
     by_identity = select(Identity.user_id).where(
         Identity.platform == platform,
         Identity.tenant == tenant,

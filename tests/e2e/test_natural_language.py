@@ -83,6 +83,19 @@ def test_a_chinese_sentence_creates_the_task_and_says_what_was_understood(
     assert _assignees(engine, task.id) == ["bob"]
 
 
+def test_an_alias_mentions_its_owner_in_the_terminal_chat(chat: ConsoleChat, engine: Engine
+                                                         ) -> None:
+    for user, text in [("bob", "set alias 小鲍"), ("alice", "明天下午3点前 @小鲍 写发布说明 #WEB"),
+                       ("alice", "明天 @carol 写测试 #WEB")]:
+        reply = chat.say(user, text)
+        assert reply is not None
+        assert reply.ok, reply.text
+    first, second = _tasks(engine)
+    assert _assignees(engine, first.id) == ["bob"]
+    # names that are accounts still mean those accounts
+    assert _assignees(engine, second.id) == ["carol"]
+
+
 def test_an_english_sentence_is_answered_in_english_with_the_readers_dates(
     chat: ConsoleChat, engine: Engine
 ) -> None:
