@@ -768,9 +768,17 @@ def _hour_context(s: Scanner, i: int) -> bool:
     return s.low[i - 1] in _HOUR_CONTEXT
 
 
+def _ends_a_time_range(s: Scanner, i: int) -> bool:
+    """The number at i follows a clock time and a dash: "9am-11am", "9-11am"."""
+    prev = s.atoms[-1] if s.atoms else None
+    return s.tok(i - 1) in ("-", "–", "—") and prev is not None and prev.tj == i - 1 and \
+        prev.hm is not None
+
+
 def _m_time_num(s: Scanner, i: int) -> Atom | None:
     """Clock times starting with digits: 15:30, 3:30 pm, 8.30pm, 9h15, 1515pm, 3pm, at 5."""
-    if not s.number_start_ok(i) and not (s.tok(i - 1) == "t" and i >= 2 and s.isnum[i - 2]):
+    if not s.number_start_ok(i) and not (s.tok(i - 1) == "t" and i >= 2 and s.isnum[i - 2]) \
+            and not _ends_a_time_range(s, i):
         return None
     raw = s.raw[i]
     v = int(raw) if len(raw) <= 4 else -1
@@ -861,7 +869,8 @@ def _m_time_num(s: Scanner, i: int) -> Atom | None:
         if mer is not None and 1 <= v <= 12 and 1 <= v2 <= 12:
             if mer == "pm" and v > v2 and v2 != 12:
                 mer = "am"  # "11-1pm"
-            return _mk_time(i, k, v, 0, 0, mer, False, False)
+            # the first hour alone: the second is its own atom and the dash makes the range
+            return _mk_time(i, j, v, 0, 0, mer, False, False)
         return None
     if t in ("oclock",) or (t == "o" and s.tok(j + 1) in ("'", "’") and s.tok(j + 2) == "clock"):
         k = j + 1 if t == "oclock" else j + 3
@@ -1160,6 +1169,15 @@ def _m_ordinal_day(s: Scanner, i: int) -> Atom | None:
             j += 1
     if j >= s.n:
         return None
+    if not the and not on and s.is_word(j):
+        # "first of next month", "fifteenth of December": an ordinal word said of a month
+        w = s.day_number(j, words=True)
+        if w is not None and w[2] and _month_follows(s, w[0]):
+            k = w[0]
+            if s.tok(k + 1) == "the" and s.tok(k + 2) == "month":
+                k += 3  # "first of the month": the next one
+            return Atom(j, k, day=w[1])
+        return None
     r = s.day_number(j, words=the)
     if r is None:
         return None
@@ -1185,8 +1203,9 @@ def _m_ordinal_day(s: Scanner, i: int) -> Atom | None:
         k += 3  # "the 1st of the month": the next one
     weak = False
     nxt = s.tok(k)
-    if nxt and s.is_word(k) and nxt not in _DAY_FOLLOWERS:
-        weak = True
+    if nxt and s.is_word(k) and (_glued_word(s, k) not in _DAY_FOLLOWERS or (
+            s.tok(k + 1) == "-" and s.glued(k) and s.is_word(k + 2) and s.glued(k + 1))):
+        weak = True  # "the 5 PRs", "the 3 OKRs", "the 6 on-call shifts" count things
     if nxt in _NOT_TIME_AFTER and nxt != "of":
         return None
     if s.isnum[j] is False and not the:
@@ -1194,10 +1213,18 @@ def _m_ordinal_day(s: Scanner, i: int) -> Atom | None:
     if on and not the:
         # "on 15": the day lives at j; "on" stays a connector
         return Atom(j, k, day=d, weak=weak)
-    if the and not s.isnum[j] and nxt not in ("of",):
-        # "the first", "the five": words alone are rarely a date ("kicks the first one")
+    if the and not s.isnum[j] and not (nxt == "of" and _month_follows(s, k)):
+        # "the first", "the five", "the first of many": words alone are rarely a date
         weak = True
     return Atom(i if the else j, k, day=d, weak=weak)
+
+
+def _glued_word(s: Scanner, k: int) -> str:
+    """The whole word at token k: the tokenizer splits "PRs" into "P" + "Rs"."""
+    j = k
+    while s.glued(j) and s.is_word(j + 1):
+        j += 1
+    return "".join(s.low[k:j + 1])
 
 
 def _year_after(s: Scanner, k: int) -> tuple[int, int | None]:
@@ -2210,7 +2237,8 @@ def _build_dispatch() -> dict[str, tuple[Callable[[Scanner, int], Atom | None], 
     add(list(UNITS_WORDS) + list(TENS_WORDS), _m_time_words, _m_past_to, _m_monthdate,
         _m_weekday)
     add(["a", "quarter", "half"], _m_past_to)
-    add(list(ORDINAL_UNITS) + list(ORDINAL_TENS), _m_monthdate, _m_weekday, _m_period)
+    add(list(ORDINAL_UNITS) + list(ORDINAL_TENS), _m_monthdate, _m_weekday, _m_period,
+        _m_ordinal_day)
     add(["first", "last", "week"], _m_period)
     add(["the", "month", "quarter", "qtr", "year"], _m_unit_end)
     add([*list(_FREQ_WORDS), "every", "each", "evry", "bi", "on", "weekdays", "workdays",

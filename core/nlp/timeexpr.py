@@ -122,6 +122,10 @@ def mark_ranges(text: str, spans: list[TimeSpan]) -> list[TimeSpan]:
         begin = first.value
         if not isinstance(begin, datetime):
             begin = period_start(begin, first.grain)
+        elif first.time_only and isinstance(second.value, datetime) and not second.time_only:
+            # `11-1pm friday`: the day said after the range is the start's day too
+            wall = begin.astimezone(second.value.tzinfo).timetz()
+            begin = datetime.combine(second.value.date(), wall)
         out[i] = replace(first, kind="start", end=second.start, value=begin)
         if second.time_only and isinstance(first.value, datetime) \
                 and isinstance(second.value, datetime):
