@@ -417,10 +417,12 @@ def main() -> None:
     report_tasks(task_cases)
     # Sets written from the contract alone by a separate session, never by running the parser
     # (tests/corpus/README.md): how the rules do on phrasing they were not built from.
-    contract_time = load_jsonl(CONTRACT_SETS / "contract_time.jsonl")
+    for name, what in [("contract_time", "Time phrases"),
+                       ("contract_time_sentences", "Time phrases in sentences")]:
+        cases = load_jsonl(CONTRACT_SETS / f"{name}.jsonl")
+        report_time(cases, run_dateparser(cases)[0],
+                    title=f"{what} written from the contract (tests/corpus/{name}.jsonl)")
     contract_tasks = load_jsonl(CONTRACT_SETS / "contract_tasks.jsonl")
-    report_time(contract_time, run_dateparser(contract_time)[0],
-                title="Time expressions written from the contract (tests/corpus/contract_time.jsonl)")
     report_tasks(contract_tasks,
                  title="Whole messages written from the contract (tests/corpus/contract_tasks.jsonl)")
     report_speed(time_cases, task_cases, dp_seconds)

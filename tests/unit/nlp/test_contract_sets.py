@@ -26,7 +26,7 @@ def _load(name: str) -> list[dict[str, Any]]:
 
 
 TASKS = _load("contract_tasks.jsonl")
-TIMES = _load("contract_time.jsonl")
+TIMES = _load("contract_time.jsonl") + _load("contract_time_sentences.jsonl")
 
 
 @pytest.mark.parametrize("case", TASKS, ids=[c["id"] for c in TASKS])
