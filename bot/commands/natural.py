@@ -20,7 +20,7 @@ from bot.settings import Settings
 from core.calendar import WeekdayCalendar, WorkCalendar, add_workdays
 from core.errors import InvalidInput
 from core.messages import Button, Reply
-from core.nlp import parse_message
+from core.nlp import is_broadcast, parse_message
 from core.nlp.query import query_scope
 from core.nlp.schema import ParseResult
 from core.permissions import Permission
@@ -99,8 +99,9 @@ def handle_parsed(req: Request, parsed: ParseResult) -> Reply:
         return _reply(
             req, task, req.t("✅ {k} done: {t}", "✅ {k} 已完成：{t}", k=task.key, t=task.title)
         )
-    if parsed.intent == "reassign" and parsed.task_ref and parsed.assignees:
-        ids = [_user_id(req, h) for h in parsed.assignees]
+    people = [h for h in parsed.assignees if not is_broadcast(h)]
+    if parsed.intent == "reassign" and parsed.task_ref and people:
+        ids = [_user_id(req, h) for h in people]
         task = svc.assign_task(req.ctx, parsed.task_ref, ids, default_project=req.default_project)
         names = ", ".join(f"@{a.name}" for a in task.assignees)
         return _reply(
@@ -155,7 +156,8 @@ def _create(req: Request, parsed: ParseResult) -> Reply:
     tz = zone(req.actor.timezone)
     due_date, due_at = due_from_contract(parsed.due, tz) if parsed.due else (None, None)
     start_date, start_at = due_from_contract(parsed.start, tz) if parsed.start else (None, None)
-    assignees = [_user_id(req, h) for h in parsed.assignees]
+    people = [h for h in parsed.assignees if not is_broadcast(h)]
+    assignees = [_user_id(req, h) for h in people]
     draft = TaskDraft(
         project_key=project_key,
         title=parsed.title[:500],
@@ -182,7 +184,7 @@ def _create(req: Request, parsed: ParseResult) -> Reply:
         Button(req.t("Undo", "撤销"), f"undo {task.key}", style="danger"),
         Button(req.t("Done", "完成"), f"done {task.key}", style="primary"),
     ]
-    reply.mentions = list(parsed.assignees)
+    reply.mentions = people
     return reply
 
 

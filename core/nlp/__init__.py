@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from core.calendar import WorkCalendar
-from core.nlp.parser import parse
+from core.nlp.parser import is_broadcast, parse
 from core.nlp.schema import ParseResult
 from core.nlp.text import has_cjk
 
-__all__ = ["ParseResult", "parse_message"]
+__all__ = ["ParseResult", "is_broadcast", "parse_message"]
 
 _log = structlog.get_logger(__name__)
 

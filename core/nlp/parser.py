@@ -14,7 +14,7 @@ from typing import Final
 
 from core.calendar import WeekdayCalendar, WorkCalendar
 from core.nlp.schema import Intent, ParseResult, Shift, ShiftUnit
-from core.nlp.text import approx_count, cn_to_int, has_cjk, normalize
+from core.nlp.text import approx_count, as_written, cn_to_int, has_cjk, normalize
 from core.nlp.time_zh import find_times_zh
 from core.nlp.timeexpr import find_times
 from core.nlp.types import TimeSpan
@@ -48,7 +48,7 @@ _NAME_START: Final = frozenset(
     "小老阿王李张刘陈杨黄赵吴徐孙胡朱林何郭罗梁宋郑谢韩唐冯董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏"
     "薛叶阎余潘杜戴夏汪田范姜石姚谭廖邹熊陆郝孔崔邱秦江史顾侯邵孟龙黎易乔贺赖龚文")
 # DingTalk's @所有人 and a typed @here address everyone, like Slack's <!here>: nobody in particular.
-_BROADCAST: Final = frozenset({"所有人", "全体成员", "全体", "全员", "大家", "all", "everyone", "here",
+BROADCAST: Final = frozenset({"所有人", "全体成员", "全体", "全员", "大家", "all", "everyone", "here",
                                "channel"})
 # What may join two mentions (`@张三和@李四`): it goes with them, not into the title.
 _MENTION_JOIN: Final = re.compile(r"\s*(?:和|跟|与|及|、|,|，)\s*(?=[@＠])")
@@ -292,7 +292,8 @@ def _number(raw: str) -> float | None:
         return None if value is None else float(value)
 
 
-def _mentions(work: _Work, now: datetime, calendar: WorkCalendar) -> list[str]:
+def _mentions(work: _Work, now: datetime, calendar: WorkCalendar, original: str,
+              offsets: list[int]) -> list[str]:
     found: list[tuple[int, str]] = []
     text = work.text()
     for m in _SLACK_MENTION.finditer(text):
@@ -305,16 +306,22 @@ def _mentions(work: _Work, now: datetime, calendar: WorkCalendar) -> list[str]:
         handle = m.group(1)
         joined = text.startswith(("@", "＠"), m.end())
         cut = _mention_length(handle, joined, now, calendar) if has_cjk(handle) else len(handle)
-        handle, end = handle[:cut], m.start(1) + cut
+        end = m.start(1) + cut
         joiner = _MENTION_JOIN.match(text, end)
-        if handle.lower() not in _BROADCAST:
-            found.append((m.start(), handle))
+        # `@所有人`/`@all` is a mention like any other here; the chat layer knows it means
+        # the whole channel (`is_broadcast`) and assigns nobody for it
+        found.append((m.start(), as_written(original, offsets, m.start(1), end)))
         work.take(m.start(), joiner.end() if joiner is not None else end)
     seen: list[str] = []
     for _, handle in sorted(found):
         if handle not in seen:
             seen.append(handle)
     return seen
+
+
+def is_broadcast(handle: str) -> bool:
+    """Whether a mention handle addresses everyone (`所有人`, `all`, `here`) rather than a person."""
+    return normalize(handle.strip().lstrip("@＠"))[0].lower() in BROADCAST
 
 
 def _mention_length(handle: str, joined: bool, now: datetime, calendar: WorkCalendar) -> int:
@@ -342,10 +349,11 @@ def _mention_length(handle: str, joined: bool, now: datetime, calendar: WorkCale
     return cut
 
 
-def _tags(work: _Work) -> list[str]:
+def _tags(work: _Work, original: str, offsets: list[int]) -> list[str]:
     names: list[str] = []
     for m in _TAG.finditer(work.text()):
-        name = m.group(1).rstrip(".。")
+        bare = m.group(1).rstrip(".。")
+        name = as_written(original, offsets, m.start(1), m.start(1) + len(bare))
         if name and name not in names:
             names.append(name)
         work.take(m.start(), m.end())
@@ -564,8 +572,8 @@ def parse(text: str, now: datetime, tz: tzinfo | None = None,
     work = _Work.of(norm)
     for link in _URL.finditer(norm):
         work.mask(*link.span())
-    assignees = _mentions(work, local_now, calendar)
-    tags = _tags(work)
+    assignees = _mentions(work, local_now, calendar, original, offsets)
+    tags = _tags(work, original, offsets)
     ref, ref_span = _task_ref(work)
     if ref_span is not None:
         # Hidden, not removed, until the intent says whether the key is the subject or a word.

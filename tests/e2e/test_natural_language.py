@@ -96,6 +96,16 @@ def test_an_alias_mentions_its_owner_in_the_terminal_chat(chat: ConsoleChat, eng
     assert _assignees(engine, second.id) == ["carol"]
 
 
+@pytest.mark.parametrize("text", ["@所有人 明天下午三点开会 #WEB", "@all review the deck by Friday #WEB"])
+def test_a_broadcast_mention_assigns_nobody(chat: ConsoleChat, engine: Engine, text: str) -> None:
+    reply = chat.say("alice", text)
+    assert reply is not None
+    assert reply.ok, reply.text
+    assert reply.mentions == []
+    [task] = _tasks(engine)
+    assert _assignees(engine, task.id) == []
+
+
 def test_an_english_sentence_is_answered_in_english_with_the_readers_dates(
     chat: ConsoleChat, engine: Engine
 ) -> None:

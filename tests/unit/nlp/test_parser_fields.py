@@ -51,10 +51,12 @@ def parse(text: str) -> ParseResult:
         # A name that merely ends in a verb-like character stays whole when nothing follows.
         ("@欧阳修 明天交", ["欧阳修"]),
         ("@张三丰", ["张三丰"]),
-        # Everyone is nobody in particular, as Slack's <!here>.
-        ("@所有人 明天下午三点开会", []),
-        ("@全体成员 @张三 周五前提交周报", ["张三"]),
-        ("@here review the doc", []),
+        # A typed broadcast is a mention handle like any other (the chat layer assigns nobody
+        # for it); Slack's <!here> is not a mention.
+        ("@所有人 明天下午三点开会", ["所有人"]),
+        ("@全体成员 @张三 周五前提交周报", ["全体成员", "张三"]),
+        ("@here review the doc", ["here"]),
+        ("<!here> review the doc", []),
     ],
 )
 def test_mentions_become_assignees(text: str, assignees: list[str]) -> None:
