@@ -187,12 +187,14 @@ _WEAK_QUERY_LEAD: Final = re.compile(
     _I,
 )
 _QUERY_ANY: Final = re.compile(
-    r"哪些|多少|几个任务|几项|有没有.{0,20}任务|什么(?:任务|安排|事|待办)|[要该]做什么|做啥|干啥|进度如何|进展如何|怎么样了"
+    r"哪些|多少|几个任务|几项|有没有.{0,20}任务|(?:什么|啥)(?:任务|安排|事|待办)|[要该]做什么|做啥|干啥"
+    r"|(?:什么|啥)要[交做办干]|进度如何|进展如何|怎么样了"
 )
-_QUESTION_END: Final = re.compile(r"(?:[?？]|吗|呢)\s*$")
+# a trailing emoji or symbol does not hide the question (`有啥要交的吗😅`)
+_QUESTION_END: Final = re.compile(r"(?:[?？]|吗|呢)[^\w]*$")
 # A question (`WEB-12 谁负责？`, `is API-3 done?`) asks; it does not change the task.
 _QUESTION_WORD: Final = re.compile(
-    r"谁|什么|哪|多少|几[个点号天]|怎么|如何|是否|有没有|吗\s*[?？]?\s*$|(?<![A-Za-z])(?:who|what|when|where|which|how"
+    r"谁|什么|啥|哪|多少|几[个点号天]|怎么|如何|是否|有没有|吗[^\w]*$|(?<![A-Za-z])(?:who|what|when|where|which|how"
     r"|is|are|did|does|do|has|have)(?![A-Za-z])",
     _I,
 )
