@@ -422,9 +422,10 @@ def main() -> None:
         cases = load_jsonl(CONTRACT_SETS / f"{name}.jsonl")
         report_time(cases, run_dateparser(cases)[0],
                     title=f"{what} written from the contract (tests/corpus/{name}.jsonl)")
-    contract_tasks = load_jsonl(CONTRACT_SETS / "contract_tasks.jsonl")
-    report_tasks(contract_tasks,
-                 title="Whole messages written from the contract (tests/corpus/contract_tasks.jsonl)")
+    for name, what in [("contract_tasks", "Whole messages"),
+                       ("contract_tasks_chat", "Busy-channel messages")]:
+        report_tasks(load_jsonl(CONTRACT_SETS / f"{name}.jsonl"),
+                     title=f"{what} written from the contract (tests/corpus/{name}.jsonl)")
     report_speed(time_cases, task_cases, dp_seconds)
     print(f"\nbench.nlp took {time.perf_counter() - started:.1f} s")
 

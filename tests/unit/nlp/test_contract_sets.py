@@ -25,7 +25,7 @@ def _load(name: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-TASKS = _load("contract_tasks.jsonl")
+TASKS = _load("contract_tasks.jsonl") + _load("contract_tasks_chat.jsonl")
 TIMES = _load("contract_time.jsonl") + _load("contract_time_sentences.jsonl")
 
 
