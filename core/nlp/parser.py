@@ -148,7 +148,7 @@ _COMPLETE: Final = re.compile(
     r"(?:已经?|都)?(?:完成|[做写弄搞改修办跑测审发交]完|搞定|弄好|做好|写好|改好|解决|关闭|关掉|完工|完结|修复|修好)(?:了|啦|喽)"
     r"|已经?(?:完成|搞定|解决|关闭|修复|上线|处理)|(?:标记|标为|设为)(?:为)?(?:已)?完成"
     r"|^\s*(?:完成|关闭|搞定|结束)\s|(?<![A-Za-z])(?:done|finished|completed|complete|closed|close|resolved"
-    r"|resolve|fixed|finish)(?![A-Za-z])",
+    r"|resolve|fixed|finish)(?![A-Za-z])|(?<![A-Za-z])ok(?:了|啦|喽)",
     _I,
 )
 # With an issue key present, a bare completion verb is enough (`WEB-12 搞定`).

@@ -221,6 +221,8 @@ def test_shifts(text: str, amount: int, unit: str) -> None:
         ("prepare the 2027 budget by Friday", "prepare the 2027 budget"),
         # ... but a list of dates, or a second date with its own connector, still goes
         ("周三和周五开会", "开会"),
+        # a gap left by a mention does not join 8点 to the 整 of 整理
+        ("晚上8点 @李四 整理发票", "整理发票"),
         ("明天下午3点前 完成季度报告 周五前发出", "完成季度报告发出"),
     ],
 )

@@ -46,6 +46,7 @@ NOW = datetime(2026, 11, 24, 9, 30, tzinfo=SH)
         ("WEB-12 修复登录问题 @王芳", "create"),
         ("我今天要做什么？", "query"),
         ("我今天有啥任务", "query"),
+        ("APP-3 ok了", "complete"),
         ("今天有啥要交的吗😅", "query"),
         ("看看有啥问题", "create"),
         ("看下我的待办", "query"),
