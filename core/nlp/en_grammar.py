@@ -768,6 +768,16 @@ def _hour_context(s: Scanner, i: int) -> bool:
     return s.low[i - 1] in _HOUR_CONTEXT
 
 
+def _opens_the_message(s: Scanner, k: int, j: int) -> bool:
+    """ "at 4 demo the flow": a message that starts with "at N" and goes on with the task says
+    when; "look at 3 options", "at 5 locations", "at 9 to 10 people" count things."""
+    if s.tok(k) != "at" or s.text[:s.st[k]].strip() or not s.is_word(j):
+        return False
+    w = _glued_word(s, j)
+    return w not in ("to", "and", "or", "of", "x", "per") and not (
+        len(w) > 3 and w.endswith("s") and not w.endswith("ss"))
+
+
 def _ends_a_time_range(s: Scanner, i: int) -> bool:
     """The number at i follows a clock time and a dash: "9am-11am", "9-11am"."""
     prev = s.atoms[-1] if s.atoms else None
@@ -891,7 +901,8 @@ def _m_time_num(s: Scanner, i: int) -> Atom | None:
         return None
     if t in _NOT_TIME_AFTER and not (t == "w" and s.tok(j + 1) == "/"):
         return None  # "at 5 people", "2 weeks"; "@ 2 w/ Sarah" is "with"
-    if _hour_context(s, i) and (_bare_hour_end(s, j) or _dated_before(s, i)):
+    if _hour_context(s, i) and (_bare_hour_end(s, j) or _dated_before(s, i)
+                                or _opens_the_message(s, i - 1, j)):
         return _mk_time(i, j, v, 0, 0, None, False, False)
     if _hour_after_day(s, i, j, v):
         return _mk_time(i, j, v, 0, 0, None, False, False)

@@ -166,7 +166,9 @@ _COMPLETE_TAIL: Final = re.compile(
 _REASSIGN: Final = re.compile(
     r"交给|转给|分配给|指派给|移交给?|转交给?|改派给?|改给|分给|派给|改由|换成|换给|指给|指派|分配|给|负责|接手"
     r"|(?<![A-Za-z])(?:re-?assign(?:ed)?|assign(?:ed)?|hand(?:\s+\S+)?\s+(?:over\s+)?to|give\s+\S+\s+to"
-    r"|transfer)(?![A-Za-z])",
+    r"|transfer)(?![A-Za-z])"
+    # `move DATA-14 to @raj`: moved to a person, not to a date
+    r"|(?<![A-Za-z])(?:move|pass)\s+(?:\S+\s+)?(?:over\s+)?to\s*(?=[@＠]|<@)",
     _I,
 )
 _POSTPONE: Final = re.compile(
@@ -187,7 +189,8 @@ _WEAK_QUERY_LEAD: Final = re.compile(
     _I,
 )
 _QUERY_ANY: Final = re.compile(
-    r"哪些|多少|几个任务|几项|有没有.{0,20}任务|(?:什么|啥)(?:任务|安排|事|待办)|[要该]做什么|做啥|干啥"
+    r"哪些|多少|几个任务|几项|有没有.{0,20}任务|(?:什么|啥)\s*(?:任务|安排|事|待办|tasks?|todos?)"
+    r"|[要该]做什么|做啥|干啥"
     r"|(?:什么|啥)要[交做办干]|进度如何|进展如何|怎么样了"
 )
 # a trailing emoji or symbol does not hide the question (`有啥要交的吗😅`)

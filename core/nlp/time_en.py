@@ -405,8 +405,10 @@ def _connector_phrase_ok(sc: Scanner, k: int, ti: int) -> bool:
     if w in ("no", "not"):
         return nxt == "later"
     if w == "the":
+        # "by the Monday after next"; also opening the message ("the Monday after next, kick
+        # off the audit")
         return prv in ("by", "before", "until", "till", "on", "due", "from", "starting", "at",
-                       "around", "for")
+                       "around", "for") or (k == 0 and sc.low[ti] in WEEKDAYS)
     return w not in ("for", "soon", "after", "since", "within")
 
 

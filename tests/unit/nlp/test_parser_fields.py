@@ -221,6 +221,11 @@ def test_shifts(text: str, amount: int, unit: str) -> None:
         ("prepare the 2027 budget by Friday", "prepare the 2027 budget"),
         # ... but a list of dates, or a second date with its own connector, still goes
         ("周三和周五开会", "开会"),
+        ("the monday after next kick off the audit", "kick off the audit"),
+        # a message opening with "at N" says when; "look at 3 options" counts things
+        ("at 4 demo the 2FA flow", "demo the 2FA flow"),
+        ("look at 3 options", "look at 3 options"),
+        ("at 5 locations", "at 5 locations"),
         # a gap left by a mention does not join 8点 to the 整 of 整理
         ("晚上8点 @李四 整理发票", "整理发票"),
         ("明天下午3点前 完成季度报告 周五前发出", "完成季度报告发出"),

@@ -432,7 +432,7 @@ def test_end_of_day_follows_the_configured_workday_end(text: str, expected: str)
         ("the day before Dec 10", "the day before Dec 10", date(2026, 12, 9)),
         ("the day after Christmas", "the day after Christmas", date(2026, 12, 26)),
         ("Monday before Christmas", "Monday before Christmas", date(2026, 12, 21)),
-        ("the Friday after Dec 10", "Friday after Dec 10", date(2026, 12, 11)),
+        ("the Friday after Dec 10", "the Friday after Dec 10", date(2026, 12, 11)),
         ("prep on Monday before the demo", "on Monday", date(2026, 11, 30)),
         ("spend a week on Monday's backlog", "Monday's", date(2026, 11, 30)),
         ("in 3 quarters", "in 3 quarters", date(2027, 8, 24)),
