@@ -423,7 +423,9 @@ def main() -> None:
         report_time(cases, run_dateparser(cases)[0],
                     title=f"{what} written from the contract (tests/corpus/{name}.jsonl)")
     for name, what in [("contract_tasks", "Whole messages"),
-                       ("contract_tasks_chat", "Busy-channel messages")]:
+                       ("contract_tasks_chat", "Busy-channel messages"),
+                       ("contract_tasks_slack", "Slack-style English messages"),
+                       ("contract_tasks_dingtalk", "DingTalk-style Chinese messages")]:
         report_tasks(load_jsonl(CONTRACT_SETS / f"{name}.jsonl"),
                      title=f"{what} written from the contract (tests/corpus/{name}.jsonl)")
     report_speed(time_cases, task_cases, dp_seconds)

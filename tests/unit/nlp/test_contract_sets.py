@@ -25,7 +25,8 @@ def _load(name: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-TASKS = _load("contract_tasks.jsonl") + _load("contract_tasks_chat.jsonl")
+TASKS = [case for name in ("contract_tasks", "contract_tasks_chat", "contract_tasks_slack",
+                           "contract_tasks_dingtalk") for case in _load(f"{name}.jsonl")]
 TIMES = _load("contract_time.jsonl") + _load("contract_time_sentences.jsonl")
 
 
