@@ -540,6 +540,9 @@ class Scanner:
                 amount = float(v)
         if amount is None:
             return None
+        if self._and_a_half(j):
+            amount += 0.5  # "2 and a half hours"
+            j += 3
         if self.tok(j) in ("more", "additional", "extra", "further", "full", "whole"):
             j += 1  # "in 2 more minutes"
         u = self.tok(j)
@@ -550,7 +553,13 @@ class Scanner:
         if len(u) == 1 and not (j > 0 and self.st[j] == self.en[j - 1]):
             return None  # a lone letter is a unit only glued to its number: "2h", "3d"
         fieldname, mult = UNITS[u]
+        if self._and_a_half(j + 1):
+            return j + 4, fieldname, (amount + 0.5) * mult  # "an hour and a half"
         return j + 1, fieldname, amount * mult
+
+    def _and_a_half(self, j: int) -> bool:
+        return self.tok(j) == "and" and self.tok(j + 1) in ("a", "one") and \
+            self.tok(j + 2) == "half"
 
     # ----------------------------------------------------------------- scanning
     def scan(self) -> list[Atom]:

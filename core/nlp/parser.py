@@ -91,8 +91,9 @@ _ZH_ESTIMATE: Final = re.compile(
 )
 _EN_ESTIMATE: Final = re.compile(
     rf"(?:~|≈|(?<![A-Za-z])(?:est(?:imate[ds]?)?\.?\s*[:=]?|estimated\s+(?:at\s+)?|takes?\s+(?:about\s+)?"
-    rf"|for\s+(?:about\s+)?))\s*(?P<n>{_EN_NUM_P})\s*[- ]?"
-    r"(?P<u>minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w)(?![A-Za-z])",
+    rf"|for\s+(?:about\s+)?))\s*(?P<n>{_EN_NUM_P})(?P<half1>\s+and\s+a\s+half)?\s*[- ]?"
+    r"(?P<u>minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w)(?![A-Za-z])"
+    r"(?P<half2>\s+and\s+a\s+half)?",
     _I,
 )
 _EN_UNIT: Final = {"m": "minute", "min": "minute", "mins": "minute", "minute": "minute",
@@ -190,7 +191,7 @@ _WEAK_QUERY_LEAD: Final = re.compile(
 )
 _QUERY_ANY: Final = re.compile(
     r"哪些|多少|几个任务|几项|有没有.{0,20}任务|(?:什么|啥)\s*(?:任务|安排|事|待办|tasks?|todos?)"
-    r"|[要该]做什么|做啥|干啥"
+    r"|[要该得需](?:[做交办干写改看]|完成|处理|提交)(?:些)?(?:什么|啥)|做啥|干啥"
     r"|(?:什么|啥)要[交做办干]|进度如何|进展如何|怎么样了"
 )
 # a trailing emoji or symbol does not hide the question (`有啥要交的吗😅`)
@@ -395,6 +396,8 @@ def _estimate(work: _Work) -> int | None:
         if m is not None:
             amount = _number(m["n"])
             if amount is not None:
+                if m["half1"] or m["half2"]:
+                    amount += 0.5  # "for an hour and a half", "est 2 and a half days"
                 minutes = amount * _MINUTES[_EN_UNIT.get(m["u"].lower(), "hour")]
     if m is None or minutes is None:
         return None
@@ -507,7 +510,12 @@ def _decide_intent(norm: str, task_ref: str | None, shift: Shift | None, has_due
     stripped = norm.strip()
     if _QUESTION_END.search(stripped) and _QUESTION_WORD.search(stripped) \
             and not _REQUEST_LEAD.search(stripped):
-        return "query", 0.75
+        if task_ref is not None or _QUERY_TOPIC.search(stripped) or \
+                _QUERY_LEAD.search(stripped) or _QUERY_ANY.search(stripped):
+            return "query", 0.75
+        # `Can we do next Friday?`, `Is the demo on Friday?`: a question, but not about the
+        # team's tasks and not a request; its dates are still given
+        return "unknown", 0.4
     if task_ref is not None:
         if shift is not None or (_POSTPONE.search(norm) and has_due):
             return "postpone", 0.9
@@ -605,7 +613,8 @@ def parse(text: str, now: datetime, tz: tzinfo | None = None,
             ref = None
         else:
             work.take(*ref_span)
-    if (intent in {"complete", "reassign", "postpone"} and ref is not None) or intent == "query":
+    if (intent in {"complete", "reassign", "postpone"} and ref is not None) or \
+            intent in {"query", "unknown"}:
         title = ""
     else:
         _strip_wrappers(work)

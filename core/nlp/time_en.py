@@ -331,6 +331,8 @@ def _gap_ok(sc: Scanner, i: int, j: int) -> bool:
             continue
         if w == "t" and sc.glued(t - 1) and sc.glued(t):
             continue  # ISO 8601 "2016-12-16T12:23"
+        if w == "after" and t == j - 1 and sc.isnum[j]:
+            continue  # "Friday evening after 6pm"
         if w in ("'", "’") or (w == "s" and t > i and sc.low[t - 1] in ("'", "’")):
             continue  # "last week's Sunday"
         return False
@@ -409,7 +411,9 @@ def _connector_phrase_ok(sc: Scanner, k: int, ti: int) -> bool:
         # off the audit")
         return prv in ("by", "before", "until", "till", "on", "due", "from", "starting", "at",
                        "around", "for") or (k == 0 and sc.low[ti] in WEEKDAYS)
-    return w not in ("for", "soon", "after", "since", "within")
+    if w == "after":
+        return sc.isnum[ti] and k + 1 == ti  # "after 6pm" names the hour
+    return w not in ("for", "soon", "since", "within")
 
 
 # ====================================================================== resolution

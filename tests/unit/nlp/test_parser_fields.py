@@ -126,6 +126,7 @@ def test_priority_words_leave_the_title() -> None:
         ("写方案 预计1周", 2400), ("write tests ~2h", 120), ("draft the plan est 30m", 30),
         ("block the calendar for 2 hours", 120), ("review est. 45 min", 45), ("写方案", None),
         ("大概需要2小时 写文档", 120), ("需要3天后交付", None), ("写文档 预计两三天", 1440),
+        ("pair for an hour and a half on the bug", 90), ("est 2 and a half days docs", 1200),
     ],
 )
 def test_estimates(text: str, minutes: int | None) -> None:

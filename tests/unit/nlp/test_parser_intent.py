@@ -47,6 +47,9 @@ NOW = datetime(2026, 11, 24, 9, 30, tzinfo=SH)
         ("我今天要做什么？", "query"),
         ("我今天有啥任务", "query"),
         ("APP-3 ok了", "complete"),
+        # a question that is neither about the team's tasks nor a request
+        ("Can we do next Friday?", "unknown"),
+        ("今天要交什么？", "query"),
         ("move DATA-14 to <@U0DATA1|raj>", "reassign"),
         ("move DATA-14 to friday", "postpone"),
         ("我今天有什么 tasks", "query"),

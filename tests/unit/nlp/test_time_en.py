@@ -161,6 +161,10 @@ def test_date_expressions_resolve_to_dates(text: str, expected: date) -> None:
     ("text", "expected"),
     [
         ("3pm", "2026-11-24 15:00"),
+        ("in an hour and a half", "2026-11-24 11:30"),
+        ("in 2 and a half hours", "2026-11-24 12:30"),
+        ("an hour and a half ago", "2026-11-24 08:30"),
+        ("Friday evening after 6pm", "2026-11-27 18:00"),
         ("3:30 pm", "2026-11-24 15:30"),
         ("15:30", "2026-11-24 15:30"),
         ("8 a.m.", "2026-11-25 08:00"),  # passed today → tomorrow
