@@ -774,6 +774,8 @@ def _hour_context(s: Scanner, i: int) -> bool:
         prev = s.prev_atom(i - 1)
         return prev is not None and prev.hm is not None and prev.tj == i - 1 and \
             s.low[prev.ti - 1] == "between"
+    if s.low[i - 1] == "say" and i >= 4 and s.low[i - 2] == "s" and s.low[i - 4] == "let":
+        return True  # "let's say 9"
     return s.low[i - 1] in _HOUR_CONTEXT
 
 

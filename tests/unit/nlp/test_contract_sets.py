@@ -27,7 +27,8 @@ def _load(name: str) -> list[dict[str, Any]]:
 
 TASKS = [case for name in ("contract_tasks", "contract_tasks_chat", "contract_tasks_slack",
                            "contract_tasks_dingtalk") for case in _load(f"{name}.jsonl")]
-TIMES = _load("contract_time.jsonl") + _load("contract_time_sentences.jsonl")
+TIMES = [case for name in ("contract_time", "contract_time_sentences", "contract_time_styles")
+         for case in _load(f"{name}.jsonl")]
 
 
 @pytest.mark.parametrize("case", TASKS, ids=[c["id"] for c in TASKS])
@@ -39,7 +40,18 @@ def test_whole_message(case: dict[str, Any]) -> None:
     assert not wrong, f"{case['text']!r}: (expected, got) {wrong}; {case['why']}"
 
 
-@pytest.mark.parametrize("case", TIMES, ids=[f"{c['lang']}-{i}" for i, c in enumerate(TIMES)])
+# Lines the rules read otherwise, on purpose: a question about the team's work is a query, and a
+# query's dates are its filter, not a due date (the shared tasks_dev set leaves them out).
+KNOWN = {"what about next week?": "read as a query, whose dates are not due dates"}
+
+
+def _time_param(i: int, case: dict[str, Any]) -> Any:
+    marks = [pytest.mark.xfail(strict=True, reason=KNOWN[case["text"]])] \
+        if case["text"] in KNOWN else []
+    return pytest.param(case, id=f"{case['lang']}-{i}", marks=marks)
+
+
+@pytest.mark.parametrize("case", [_time_param(i, c) for i, c in enumerate(TIMES)])
 def test_time_phrase(case: dict[str, Any]) -> None:
     result = parse_message(case["text"], datetime.fromisoformat(case["ref"]))
     assert time_case_matches(case, result.due) or time_case_matches(case, result.start), (
