@@ -106,8 +106,9 @@ _ZH_SHIFT: Final = re.compile(
     rf"(?P<n>{_ZH_NUM_P})\s*个?\s*(?P<u>分钟|小时|钟头|工作日|天|日|周|星期|礼拜|月)"
 )
 _EN_SHIFT: Final = re.compile(
-    r"(?P<verb>postpone|push(?:\s+(?:it\s+)?(?:back|out))?|delay|defer|move(?:\s+(?:it\s+)?(?:back|out))?"
-    r"|bump|slip|extend|pull\s+in|bring\s+forward)(?:\s+[^\s]+){0,3}?\s+(?:by\s+)?"
+    r"(?P<verb>(?:bring|pull|move)\s+(?:\S+\s+)?(?:forward|in|up)(?=\s+(?:by\s+)?\S+\s*\w)"
+    r"|postpone|push(?:\s+(?:it\s+)?(?:back|out))?|delay|defer|move(?:\s+(?:it\s+)?(?:back|out))?"
+    r"|bump|slip|extend)(?:\s+[^\s]+){0,3}?\s+(?:by\s+)?"
     rf"(?P<n>{_EN_NUM_P})\s*(?P<u>(?:business|working|work)\s*days?|minutes?|mins?|hours?|hrs?"
     r"|days?|weeks?|wks?|months?)(?![A-Za-z])",
     _I,
@@ -149,7 +150,9 @@ _COMPLETE: Final = re.compile(
     r"(?:已经?|都)?(?:完成|[做写弄搞改修办跑测审发交]完|搞定|弄好|做好|写好|改好|解决|关闭|关掉|完工|完结|修复|修好)(?:了|啦|喽)"
     r"|已经?(?:完成|搞定|解决|关闭|修复|上线|处理)|(?:标记|标为|设为)(?:为)?(?:已)?完成"
     r"|^\s*(?:完成|关闭|搞定|结束)\s|(?<![A-Za-z])(?:done|finished|completed|complete|closed|close|resolved"
-    r"|resolve|fixed|finish)(?![A-Za-z])|(?<![A-Za-z])ok(?:了|啦|喽)",
+    r"|resolve|fixed|finish|wrapped\s+up|shipped|merged)(?![A-Za-z])|(?<![A-Za-z])ok(?:了|啦|喽)"
+    r"|[✅✔☑]|:(?:white_check_mark|heavy_check_mark|ballot_box_with_check):"
+    r"|(?:干|忙|整|处理|搞|修|跑|测)完(?:了|啦|喽)",
     _I,
 )
 # With an issue key present, a bare completion verb is enough (`WEB-12 搞定`).
@@ -170,6 +173,13 @@ _REASSIGN: Final = re.compile(
     r"|transfer)(?![A-Za-z])"
     # `move DATA-14 to @raj`: moved to a person, not to a date
     r"|(?<![A-Za-z])(?:move|pass)\s+(?:\S+\s+)?(?:over\s+)?to\s*(?=[@＠]|<@)",
+    _I,
+)
+# Said with a person and a task key: `@omar please take over WEB-14`, `let @jane own WEB-19`.
+_REASSIGN_WITH_PERSON: Final = re.compile(
+    r"(?<![A-Za-z])(?:take[sn]?\s+over|taking\s+over|(?:is|are|will\s+be)\s+taking|will\s+take"
+    r"|let\s+\S+\s+own|owns?\s+\S+\s+(?:going\s+forward|from\s+(?:now|here))|own\s+\S+\s+now)"
+    r"(?![A-Za-z])|接手|接管|来负责|负责吧",
     _I,
 )
 _POSTPONE: Final = re.compile(
@@ -427,7 +437,9 @@ def _shift(work: _Work) -> Shift | None:
         unit = "month"
     else:
         unit = "day"
-    sign = -1 if m["verb"].lower() in {"提前", "pull in", "bring forward"} else 1
+    verb = m["verb"].lower()
+    # 提前, "bring WEB-3 forward", "pull it in", "move it up": earlier, not later
+    sign = -1 if verb == "提前" or verb.endswith(("forward", " in", " up")) else 1
     work.take(m.start(), m.end())
     return Shift(amount=sign * int(amount), unit=unit)
 
@@ -519,7 +531,7 @@ def _decide_intent(norm: str, task_ref: str | None, shift: Shift | None, has_due
     if task_ref is not None:
         if shift is not None or (_POSTPONE.search(norm) and has_due):
             return "postpone", 0.9
-        if _REASSIGN.search(norm):
+        if _REASSIGN.search(norm) or (has_people and _REASSIGN_WITH_PERSON.search(norm)):
             return "reassign", 0.9
         if _COMPLETE.search(norm) or _COMPLETE_VERB.search(norm):
             return "complete", 0.9
@@ -531,10 +543,12 @@ def _decide_intent(norm: str, task_ref: str | None, shift: Shift | None, has_due
                 return "postpone", 0.7
     if shift is not None:
         return "postpone", 0.7
-    if _QUERY_LEAD.search(stripped) or _QUERY_ANY.search(stripped):
+    # `帮我看看本周的任务`, `can you list my tasks for today, please?`: a polite lead first
+    bare = _REQUEST_LEAD.sub("", stripped, count=1).lstrip(" ,，:：")
+    if _QUERY_LEAD.search(bare) or _QUERY_ANY.search(stripped):
         return "query", 0.85
-    if _WEAK_QUERY_LEAD.search(stripped) and (_QUERY_TOPIC.search(stripped)
-                                              or _QUESTION_END.search(stripped)):
+    if _WEAK_QUERY_LEAD.search(bare) and (_QUERY_TOPIC.search(stripped)
+                                          or _QUESTION_END.search(stripped)):
         return "query", 0.8
     if _QUESTION_END.search(stripped) and _QUERY_TOPIC.search(stripped) \
             and not _REQUEST_LEAD.search(stripped):

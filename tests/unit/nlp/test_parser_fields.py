@@ -169,6 +169,9 @@ def test_create_message_keeps_an_issue_key_in_its_title() -> None:
         # the verb in one language, the amount in the other
         ("API-9 delay 两天", 2, "day"), ("OPS-17 往后推 1 week", 1, "week"),
         ("WEB-3 postpone 三个工作日", 3, "workday"),
+        # earlier, not later
+        ("bring WEB-11 forward by 2 days", -2, "day"), ("move WEB-3 up by 2 days", -2, "day"),
+        ("pull API-1 in by a day", -1, "day"),
     ],
 )
 def test_shifts(text: str, amount: int, unit: str) -> None:

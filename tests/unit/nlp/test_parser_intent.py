@@ -47,6 +47,17 @@ NOW = datetime(2026, 11, 24, 9, 30, tzinfo=SH)
         ("我今天要做什么？", "query"),
         ("我今天有啥任务", "query"),
         ("APP-3 ok了", "complete"),
+        ("WEB-4 ✅", "complete"), ("✅ WEB-40", "complete"), ("WEB-5 的活儿干完了", "complete"),
+        ("just wrapped up WEB-22 :tada:", "complete"),
+        ("@omar please take over WEB-14", "reassign"), ("let @jane own WEB-19 going forward",
+                                                         "reassign"),
+        ("<@U0QRS9|tess> is taking APP-5 from here", "reassign"),
+        ("bring WEB-11 forward by 2 days", "postpone"),
+        # a query behind a polite lead
+        ("帮我看看本周的任务 🙏", "query"), ("请列一下我所有未完成的任务", "query"),
+        ("can you list my tasks for today, please?", "query"),
+        ("please list the requirements for the demo", "create"),
+        ("wrap up the Q4 report by Friday", "create"),
         # a question that is neither about the team's tasks nor a request
         ("Can we do next Friday?", "unknown"),
         ("今天要交什么？", "query"),
