@@ -261,6 +261,23 @@ def _h_month_day(m: re.Match[str], ctx: _Ctx) -> _Result:
     return None
 
 
+# `第 10-20 页`, `pages 10-20`, `10-20 people`: a range of things counted, not 20 October.
+_COUNTED_BEFORE: Final = re.compile(
+    r"(?:第|pages?|pp\.?|p\.|slides?|rows?|lines?|items?|steps?|chapters?|sections?|questions?"
+    r"|#|no\.?)\s*$", re.IGNORECASE)
+_COUNTED_AFTER: Final = re.compile(
+    r"\s*(?:页|章|节|条|行|题|楼|层|期|集|个|人|次|项|版|名|岁|分|元|%|people|persons|items|pages"
+    r"|users|tickets|bugs|tasks|points|rows|lines|slides)", re.IGNORECASE)
+
+
+def _h_dash_month_day(m: re.Match[str], ctx: _Ctx) -> _Result:
+    text = m.string
+    if _COUNTED_BEFORE.search(text, max(0, m.start() - 12), m.start()) or \
+            _COUNTED_AFTER.match(text, m.end()):
+        return None
+    return _h_month_day(m, ctx)
+
+
 def _h_day(m: re.Match[str], ctx: _Ctx) -> _Result:
     day = _num(m["d"])
     if day is None or not 1 <= day <= 31:
@@ -519,8 +536,18 @@ def _h_half_year(m: re.Match[str], ctx: _Ctx) -> _Result:
     return (date(year, 6, 30) if m["half"] == "上" else date(year, 12, 31)), "month"
 
 
+# What a quarter or a shopping festival names when it runs straight into it (`一季度财报`,
+# `双11大促`, `双11复盘`): a report or a campaign, not a deadline.
+_NAMED_NOUN: Final = re.compile(
+    r"(?:财报|报告|报表|复盘|总结|目标|计划|预算|数据|业绩|营收|收入|销售|大促|活动|期间|规划|汇报|会议|例会"
+    r"|战报|销量|订单|备货|预热|排期|需求|OKR|KPI|PPT|GMV|deck|review|report|plan)", re.IGNORECASE)
+
+
 def _h_quarter(m: re.Match[str], ctx: _Ctx) -> _Result:
     groups = m.groupdict()
+    if (groups.get("q") or groups.get("qq")) and not groups.get("pos") and \
+            _NAMED_NOUN.match(m.string, m.end()):
+        return None
     year = _year(m, ctx)
     current = (ctx.today.month - 1) // 3 + 1
     qword = groups.get("q") or groups.get("qq")
@@ -805,6 +832,8 @@ def _h_before_new_year(m: re.Match[str], ctx: _Ctx) -> _Result:
 
 def _h_festival(m: re.Match[str], ctx: _Ctx) -> _Result:
     word = m["hol"]
+    if word.startswith("双") and _NAMED_NOUN.match(m.string, m.end()):
+        return None  # `双11大促`: the campaign
     if word in _LUNAR_DATE_IDIOMS and m["y"]:
         # A numbered year makes it a written calendar date: 2004年八月十五 is 15 August.
         return None
@@ -1071,7 +1100,7 @@ _DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
     ("号日", _c(r"(?<![\d.\-/:第])(?P<d>3[01]|[12]\d|0?[1-9])(?=\s*[-~～到至]\s*(?:3[01]|[12]\d|0?[1-9])\s*[号日]"
              r"(?!子|期|楼|线|房|门|厅|馆|机|位|码|店|床|报|志|记|程|元|本))"), _h_day),
     ("-", _c(r"(?<![\da-z./\-])(?P<m>0[1-9]|1[0-2])-(?P<d>0[1-9]|[12]\d|3[01])(?![\da-z/\-])"),
-     _h_month_day),
+     _h_dash_month_day),
     # `11.30` is a date only where a deadline marker makes it one (`11.30前`, `截止11.30`);
     # otherwise it is a version or a decimal.
     (".", _c(r"(?<![A-Za-z0-9_.])(?P<m>1[0-2]|0?[1-9])\.(?P<d>3[01]|[12]\d|0?[1-9])"

@@ -92,6 +92,19 @@ def test_numeric_dates_follow_the_language_of_the_message(text: str, due: str) -
     assert parse_message(text, NOW).due == due
 
 
+@pytest.mark.parametrize(
+    ("text", "due"),
+    [
+        ("双11前上线新功能", "2027-11-11"),  # this year's has passed
+        ("一季度完成招聘", "2026-03-31"),  # past, and still given
+        ("Compare answers on pages 10-20 of the handbook by Monday", "2026-11-30"),
+        ("10-20 开会", "2027-10-20"),
+    ],
+)
+def test_names_and_ranges_that_look_like_dates_leave_the_real_one(text: str, due: str) -> None:
+    assert parse_message(text, NOW).due == due
+
+
 def test_first_date_is_due_when_several_are_given() -> None:
     assert parse_message("明天下午3點 週五 開會", NOW).due == "2026-11-25T15:00:00+08:00"
 

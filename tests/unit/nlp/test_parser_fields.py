@@ -226,6 +226,11 @@ def test_shifts(text: str, amount: int, unit: str) -> None:
         # ... but a list of dates, or a second date with its own connector, still goes
         ("周三和周五开会", "开会"),
         ("the monday after next kick off the audit", "kick off the audit"),
+        # names and counted ranges that look like dates
+        ("统计双11大促期间的退款工单数量", "统计双11大促期间的退款工单数量"),
+        ("整理一季度财报的 3 个关键指标", "整理一季度财报的 3 个关键指标"),
+        ("核对第 10-20 页的翻译", "核对第 10-20 页的翻译"),
+        ("check pages 10-20 of the handbook", "check pages 10-20 of the handbook"),
         # a message opening with "at N" says when; "look at 3 options" counts things
         ("at 4 demo the 2FA flow", "demo the 2FA flow"),
         ("look at 3 options", "look at 3 options"),
