@@ -435,7 +435,10 @@ def main() -> None:
     for name, what in [("contract_tasks", "Whole messages"),
                        ("contract_tasks_chat", "Busy-channel messages"),
                        ("contract_tasks_slack", "Slack-style English messages"),
-                       ("contract_tasks_dingtalk", "DingTalk-style Chinese messages")]:
+                       ("contract_tasks_dingtalk", "DingTalk-style Chinese messages"),
+                       ("contract_tasks_mixed", "Chinese-English code-switching messages"),
+                       ("contract_tasks_intents", "Complete/reassign/postpone/query messages"),
+                       ("contract_tasks_lookalikes", "Messages full of date look-alikes")]:
         report_tasks(load_jsonl(CONTRACT_SETS / f"{name}.jsonl"),
                      title=f"{what} written from the contract (tests/corpus/{name}.jsonl)")
     report_speed(time_cases, task_cases, dp_seconds)

@@ -25,8 +25,10 @@ def _load(name: str) -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-TASKS = [case for name in ("contract_tasks", "contract_tasks_chat", "contract_tasks_slack",
-                           "contract_tasks_dingtalk") for case in _load(f"{name}.jsonl")]
+TASK_SETS = ("contract_tasks", "contract_tasks_chat", "contract_tasks_slack",
+             "contract_tasks_dingtalk", "contract_tasks_mixed", "contract_tasks_intents",
+             "contract_tasks_lookalikes")
+TASKS = [case for name in TASK_SETS for case in _load(f"{name}.jsonl")]
 TIMES = [case for name in ("contract_time", "contract_time_sentences", "contract_time_styles")
          for case in _load(f"{name}.jsonl")]
 
@@ -57,6 +59,13 @@ def test_time_phrase(case: dict[str, Any]) -> None:
     assert time_case_matches(case, result.due) or time_case_matches(case, result.start), (
         f"{case['text']!r}: expected {case['expected']} at {case['grain']}, got due "
         f"{result.due} start {result.start}; {case['why']}")
+
+
+def test_every_set_is_read() -> None:
+    assert sorted(p.name for p in SETS.glob("contract_*.jsonl")) == sorted(
+        [f"{n}.jsonl" for n in TASK_SETS]
+        + [f"{n}.jsonl" for n in ("contract_time", "contract_time_sentences",
+                                  "contract_time_styles")])
 
 
 def test_sets_hold_both_languages_and_every_intent() -> None:
