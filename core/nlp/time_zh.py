@@ -1168,7 +1168,7 @@ _DATE_RULES: Final[list[tuple[str, re.Pattern[str], _Handler]]] = [
 
 
 _RECUR_RULES: Final = [
-    ("每", _c(r"每个?工作日"), "workday"),
+    ("每", _c(r"每个?工作日|工作日的?每天|工作日每日"), "workday"),
     ("每天", _c(r"每天|每日|天天|每(?=[早晚夜])"), "day"),
     ("每", _c(rf"每隔?(?P<n>\d+|[{_CN_NUM}]+)个?(?:天|日)(?:\s*[一1][次回])?"), "day"),
     ("每", _c(rf"每隔?(?P<n>\d+|[{_CN_NUM}]+)?个?{_WEEK_UNIT}"

@@ -250,6 +250,7 @@ def test_impossible_dates_resolve_to_nothing(text: str) -> None:
         ("每周一上午10点", "FREQ=WEEKLY;BYDAY=MO", at(2026, 11, 30, 10)),
         # the hour after the day is not a second day (每周一 + 1)
         ("每周一 10点", "FREQ=WEEKLY;BYDAY=MO", at(2026, 11, 30, 10)),
+        ("工作日每天下午5点", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", at(2026, 11, 24, 17)),
         ("每周一、三", "FREQ=WEEKLY;BYDAY=MO,WE", date(2026, 11, 25)),
         ("每周二、四", "FREQ=WEEKLY;BYDAY=TU,TH", date(2026, 11, 24)),
         ("每两周", "FREQ=WEEKLY;INTERVAL=2", date(2026, 11, 24)),
