@@ -124,7 +124,8 @@ class ConsoleChat:
 def _handles(text: str) -> list[str]:
     import re
 
-    return re.findall(r"@([^\s@,，。;；:：!！?？()（）<>]+)", text)
+    # `@li.na` keeps its dot; `@bob.` ends a sentence
+    return [h.rstrip(".") for h in re.findall(r"@([^\s@,，。;；:：!！?？()（）<>]+)", text)]
 
 
 def interactive(chat: ConsoleChat, user: str, channel: str, stream: TextIO | None = None) -> int:

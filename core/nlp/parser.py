@@ -29,7 +29,8 @@ _DELIM: Final = r"\s@#<>,，。.!！?？:：;；、()（）\[\]【】\"'“”�
 _SLACK_MENTION: Final = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
 # Slack broadcasts (<!here>) and channel links (<#C123|general>) address no one in particular.
 _SLACK_SPECIAL: Final = re.compile(r"<![a-z]+(?:\^[A-Z0-9]+)?(?:\|[^>]*)?>|<#[A-Z0-9]+(?:\|[^>]*)?>")
-_MENTION: Final = re.compile(rf"(?<![A-Za-z0-9_.])[@＠]([^{_DELIM}]+)")
+# `@li.na`: a dot inside a handle; `@bob.` ends a sentence
+_MENTION: Final = re.compile(rf"(?<![A-Za-z0-9_.])[@＠]([^{_DELIM}]+(?:\.[^{_DELIM}]+)*)")
 # A CJK mention typed without a space (`@张三交报告`) ends where the message body starts: at a
 # task verb or a particle, at least two characters in (Chinese names have two to four), and
 # only when something follows it (`@欧阳修 明天` keeps its name).  Single characters that are
@@ -51,7 +52,7 @@ _NAME_START: Final = frozenset(
 BROADCAST: Final = frozenset({"所有人", "全体成员", "全体", "全员", "大家", "all", "everyone", "here",
                                "channel"})
 # What may join two mentions (`@张三和@李四`): it goes with them, not into the title.
-_MENTION_JOIN: Final = re.compile(r"\s*(?:和|跟|与|及|、|,|，)\s*(?=[@＠])")
+_MENTION_JOIN: Final = re.compile(r"\s*(?:和|跟|与|及|、|,|，|&|\band\b)\s*(?=[@＠])", re.IGNORECASE)
 _MENTION_SCRIPT: Final = re.compile(r"[A-Za-z0-9_.\-]+(?=[\u3400-\u9fff])|[\u3400-\u9fff]+(?=[A-Za-z])")
 # `#12` is a task number, also when a verb or particle runs straight on (`把#12改到明天`);
 # `#618大促` is a project.
@@ -459,12 +460,23 @@ def _priority(work: _Work) -> int | None:
                 bangs = m["bang"] or m["tail"] or ""
                 value = 4 - len(bangs)
             else:
-                if _EN_LEVEL_WORD.match(word) and not _ONLY_MARKS.fullmatch(work.text(), m.end()):
+                if _EN_LEVEL_WORD.match(word) and not _ONLY_MARKS.fullmatch(work.text(), m.end()) \
+                        and not _leads_what_was_taken(work, m.start(), m.end()):
                     continue
                 value = level
             best = value if best is None else min(best, value)
             work.take(m.start(), m.end())
     return best
+
+
+def _leads_what_was_taken(work: _Work, start: int, end: int) -> bool:
+    """`high @leo refactor the middleware`: a level word that opens the message and is followed
+    by a mention, tag or date (already taken) is a marker; `high availability` is a word."""
+    text = work.text()
+    if text[:start].strip():
+        return False
+    nxt = end + len(text[end:]) - len(text[end:].lstrip())
+    return any(work.taken[end:nxt])
 
 
 def _strip_wrappers(work: _Work) -> None:

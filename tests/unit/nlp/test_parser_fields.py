@@ -44,6 +44,9 @@ def parse(text: str) -> ParseResult:
         ("@张三 和 @李四 整理名单", ["张三", "李四"]),
         ("@bob交报告", ["bob"]),
         ("@bob开会", ["bob"]),
+        ("@li.na 翻译产品手册", ["li.na"]),  # a dot inside a handle
+        ("thanks @bob. Please ship it", ["bob"]),  # ... not at the end of a sentence
+        ("remind @bob and @alice to finalize the contract", ["bob", "alice"]),
         # one name in two scripts: a Latin part and a Chinese name after it
         ("面试前端候选人 @HR小李", ["HR小李"]),
         ("@Tony王 review the PR", ["Tony王"]),
@@ -107,6 +110,9 @@ def test_hashtags_are_project_then_tags(text: str, project: str | None, tags: li
         ("不紧急 整理文档", 4), ("合同发一下 尽快", 1), ("请尽快处理合同", None),
         ("fix high CPU usage on prod", None), ("重要客户回访", None), ("降低成本", None),
         ("中文文档翻译", None), ("上线了!", None),
+        # a level word opening the message before a mention or a date is a marker
+        ("high @leo refactor the middleware", 2), ("low tomorrow fix the login", 4),
+        ("high availability setup", None),
     ],
 )
 def test_priority_markers(text: str, priority: int | None) -> None:
@@ -226,6 +232,9 @@ def test_shifts(text: str, amount: int, unit: str) -> None:
         # ... but a list of dates, or a second date with its own connector, still goes
         ("周三和周五开会", "开会"),
         ("the monday after next kick off the audit", "kick off the audit"),
+        ("remind @bob and @alice to finalize the contract", "finalize the contract"),
+        ("high @leo refactor the auth middleware", "refactor the auth middleware"),
+        ("high availability setup for the db", "high availability setup for the db"),
         # names and counted ranges that look like dates
         ("统计双11大促期间的退款工单数量", "统计双11大促期间的退款工单数量"),
         ("整理一季度财报的 3 个关键指标", "整理一季度财报的 3 个关键指标"),
