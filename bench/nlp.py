@@ -438,7 +438,9 @@ def main() -> None:
                        ("contract_tasks_dingtalk", "DingTalk-style Chinese messages"),
                        ("contract_tasks_mixed", "Chinese-English code-switching messages"),
                        ("contract_tasks_intents", "Complete/reassign/postpone/query messages"),
-                       ("contract_tasks_lookalikes", "Messages full of date look-alikes")]:
+                       ("contract_tasks_lookalikes", "Messages full of date look-alikes"),
+                       ("contract_tasks_series", "Series, starts and ranges"),
+                       ("contract_tasks_fields", "Mentions, priorities, tags and estimates")]:
         report_tasks(load_jsonl(CONTRACT_SETS / f"{name}.jsonl"),
                      title=f"{what} written from the contract (tests/corpus/{name}.jsonl)")
     report_speed(time_cases, task_cases, dp_seconds)
