@@ -53,7 +53,7 @@ def normalize(text: str) -> tuple[str, list[int]]:
     """Return the cleaned text and, per clean character, its offset in `text` (plus a final end)."""
     if _INVISIBLE.search(text) is None:
         # Nothing to drop: a one-to-one translation keeps every offset (the common case).
-        return text.translate(_TABLE), list(range(len(text) + 1))
+        return _words(text.translate(_TABLE)), list(range(len(text) + 1))
     chars: list[str] = []
     offsets: list[int] = []
     for i, ch in enumerate(text):
@@ -73,7 +73,12 @@ def normalize(text: str) -> tuple[str, list[int]]:
             chars.append(ch)
         offsets.append(i)
     offsets.append(len(text))
-    return "".join(chars), offsets
+    return _words("".join(chars)), offsets
+
+
+def _words(text: str) -> str:
+    """Same-length word swaps: Taiwan's 工作天 is the mainland's 工作日."""
+    return text.replace("工作天", "工作日") if "工作天" in text else text
 
 
 def as_written(original: str, offsets: list[int], start: int, end: int) -> str:

@@ -99,6 +99,7 @@ def test_numeric_dates_follow_the_language_of_the_message(text: str, due: str) -
         ("一季度完成招聘", "2026-03-31"),  # past, and still given
         ("Compare answers on pages 10-20 of the handbook by Monday", "2026-11-30"),
         ("10-20 开会", "2027-10-20"),
+        ("3個工作天後 交測試報告", "2026-11-27"),  # Taiwan's 工作天 is 工作日
     ],
 )
 def test_names_and_ranges_that_look_like_dates_leave_the_real_one(text: str, due: str) -> None:

@@ -178,6 +178,7 @@ def test_create_message_keeps_an_issue_key_in_its_title() -> None:
         # earlier, not later
         ("bring WEB-11 forward by 2 days", -2, "day"), ("move WEB-3 up by 2 days", -2, "day"),
         ("pull API-1 in by a day", -1, "day"),
+        ("#18 延後3個工作天", 3, "workday"),  # Taiwan's 工作天
     ],
 )
 def test_shifts(text: str, amount: int, unit: str) -> None:
