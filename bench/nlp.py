@@ -440,7 +440,10 @@ def main() -> None:
                        ("contract_tasks_intents", "Complete/reassign/postpone/query messages"),
                        ("contract_tasks_lookalikes", "Messages full of date look-alikes"),
                        ("contract_tasks_series", "Series, starts and ranges"),
-                       ("contract_tasks_fields", "Mentions, priorities, tags and estimates")]:
+                       ("contract_tasks_fields", "Mentions, priorities, tags and estimates"),
+                       ("contract_tasks_traditional", "Traditional Chinese (Taiwan, Hong Kong)"),
+                       ("contract_tasks_regional_en", "English from the UK, India, Singapore, "
+                                                      "Australia")]:
         report_tasks(load_jsonl(CONTRACT_SETS / f"{name}.jsonl"),
                      title=f"{what} written from the contract (tests/corpus/{name}.jsonl)")
     report_speed(time_cases, task_cases, dp_seconds)

@@ -170,7 +170,8 @@ _COMPLETE_TAIL: Final = re.compile(
 )
 _REASSIGN: Final = re.compile(
     r"交给|转给|分配给|指派给|移交给?|转交给?|改派给?|改给|分给|派给|改由|换成|换给|指给|指派|分配|给|负责|接手"
-    r"|(?<![A-Za-z])(?:re-?assign(?:ed)?|assign(?:ed)?|hand(?:\s+\S+)?\s+(?:over\s+)?to|give\s+\S+\s+to"
+    r"|(?<![A-Za-z])(?:re-?assign(?:ed)?|assign(?:ed)?|hand(?:\s+\S+)?\s+(?:over\s+)?to"
+    r"|hand\s+over\s+\S+\s+to|give\s+\S+\s+to"
     r"|transfer)(?![A-Za-z])"
     # `move DATA-14 to @raj`: moved to a person, not to a date
     r"|(?<![A-Za-z])(?:move|pass)\s+(?:\S+\s+)?(?:over\s+)?to\s*(?=[@＠]|<@)",
@@ -216,7 +217,8 @@ _QUESTION_WORD: Final = re.compile(
 # A bare question is a query only when it is about work items.
 _QUERY_TOPIC: Final = re.compile(
     r"任务|待办|事项|工作|事情|截止|到期|逾期|过期|进度|进展|安排|计划|(?<![A-Za-z])(?:tasks?|todos?|due"
-    r"|overdue|deadlines?|assigned|open|pending|blocked|progress|status|my)(?![A-Za-z])",
+    r"|overdue|deadlines?|assigned|open|pending|blocked|progress|status|my|outstanding|remaining)"
+    r"(?![A-Za-z])",
     _I,
 )
 _REQUEST_LEAD: Final = re.compile(

@@ -327,6 +327,8 @@ def _gap_ok(sc: Scanner, i: int, j: int) -> bool:
         return False
     for t in range(i, j):
         w = sc.low[t]
+        if w in ("due", "by", "until", "till", "before") and t > i and sc.low[t - 1] in (",", ";"):
+            return False  # "starting tomorrow, due Thursday": two expressions
         if w in GLUE_WORDS or w in GLUE_PUNCT:
             continue
         if w == "t" and sc.glued(t - 1) and sc.glued(t):

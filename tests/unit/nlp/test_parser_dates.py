@@ -32,6 +32,8 @@ NOW = datetime(2026, 11, 24, 9, 30, tzinfo=SH)  # a Tuesday
         ("Monday 9-11am workshop", "2026-11-30T11:00:00+08:00", "2026-11-30T09:00:00+08:00"),
         # the day after a range of hours is the start's day too
         ("call 11-1pm friday", "2026-11-27T13:00:00+08:00", "2026-11-27T11:00:00+08:00"),
+        # a comma and a deadline word start a second expression
+        ("redesign the template starting tomorrow, due Thursday", "2026-11-26", "2026-11-25"),
     ],
 )
 def test_start_and_ranges(text: str, due: str | None, start: str | None) -> None:

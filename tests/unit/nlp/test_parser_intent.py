@@ -58,6 +58,7 @@ NOW = datetime(2026, 11, 24, 9, 30, tzinfo=SH)
         ("can you list my tasks for today, please?", "query"),
         ("please list the requirements for the demo", "create"),
         ("wrap up the Q4 report by Friday", "create"),
+        ("hand over DATA-6 to @wei.ling", "reassign"), ("list everything still outstanding", "query"),
         # a question that is neither about the team's tasks nor a request
         ("Can we do next Friday?", "unknown"),
         ("今天要交什么？", "query"),
