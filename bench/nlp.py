@@ -158,9 +158,12 @@ class Message:
 
 
 def time_messages(cases: list[dict[str, Any]]) -> list[Message]:
-    """time_dev cases as messages: `text` at `ref`, in the fixed offset of `ref`."""
+    """time_dev cases as messages: `text` at `ref`, in the fixed offset of `ref` unless the case
+    names an IANA `zone` (the contract sets' daylight-saving cases)."""
     return [
-        Message(case["text"], datetime.fromisoformat(case["ref"]), None, "time") for case in cases
+        Message(case["text"], datetime.fromisoformat(case["ref"]),
+                ZoneInfo(case["zone"]) if case.get("zone") else None, "time")
+        for case in cases
     ]
 
 

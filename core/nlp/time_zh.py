@@ -11,7 +11,7 @@ import calendar as _stdcal
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache, partial
 from typing import Final
 
@@ -483,7 +483,7 @@ def _h_month_last(m: re.Match[str], ctx: _Ctx) -> _Result:
 
 
 def _h_quarter_hours(m: re.Match[str], ctx: _Ctx) -> _Result:
-    return ctx.now + timedelta(minutes=15 * (_num(m["n"]) or 1)), "minute"
+    return _elapsed(ctx.now, timedelta(minutes=15 * (_num(m["n"]) or 1))), "minute"
 
 
 def _h_next_day(m: re.Match[str], ctx: _Ctx) -> _Result:
@@ -678,18 +678,25 @@ def _h_compound(m: re.Match[str], ctx: _Ctx) -> _Result:
             return None
         key = _RELATIVE[unit]
         moves[key] = moves.get(key, 0) + sign * amount
+    clock = {k: moves.pop(k) for k in ("hours", "minutes") if k in moves}
     moment = ctx.now + relativedelta(**moves)  # type: ignore[arg-type]  # keys are relativedelta's
-    if "minutes" in moves or "hours" in moves:
-        return moment, "minute"
+    if clock:
+        return _elapsed(moment, timedelta(**clock)), "minute"
     return moment.date(), "day"
+
+
+def _elapsed(start: datetime, delta: timedelta) -> datetime:
+    """`start` plus `delta` of real time: 6小时后 across a daylight-saving change is six hours
+    on the clock that was kept, not on the wall."""
+    return (start.astimezone(UTC) + delta).astimezone(start.tzinfo)
 
 
 def _shift(ctx: _Ctx, amount: float, unit: str) -> _Result:
     """Move `now` by `amount` units: minutes and hours give a datetime, larger units a date."""
     if unit == "minute":
-        return ctx.now + timedelta(minutes=amount), "minute"
+        return _elapsed(ctx.now, timedelta(minutes=amount)), "minute"
     if unit == "hour":
-        return ctx.now + timedelta(hours=amount), "minute"
+        return _elapsed(ctx.now, timedelta(hours=amount)), "minute"
     if unit == "day":
         return ctx.today + timedelta(days=int(amount)), "day"
     if unit == "workday":

@@ -67,7 +67,8 @@ def _time_param(i: int, case: dict[str, Any]) -> Any:
 
 @pytest.mark.parametrize("case", [_time_param(i, c) for i, c in enumerate(TIMES)])
 def test_time_phrase(case: dict[str, Any]) -> None:
-    result = parse_message(case["text"], datetime.fromisoformat(case["ref"]))
+    zone = ZoneInfo(case["zone"]) if case.get("zone") else None
+    result = parse_message(case["text"], datetime.fromisoformat(case["ref"]), tz=zone)
     assert time_case_matches(case, result.due) or time_case_matches(case, result.start), (
         f"{case['text']!r}: expected {case['expected']} at {case['grain']}, got due "
         f"{result.due} start {result.start}; {case['why']}")

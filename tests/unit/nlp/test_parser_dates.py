@@ -135,3 +135,22 @@ def test_dates_in_the_past_are_still_given() -> None:
 def test_clock_time_before_a_recurrence_that_has_its_own_time() -> None:
     result = parse_message("0点每周上午", NOW)
     assert result.recurrence == "FREQ=WEEKLY"
+
+
+@pytest.mark.parametrize(
+    ("text", "now", "zone", "due"),
+    [
+        # hours from now are real hours across a daylight-saving change, in both languages
+        ("6小时后 检查备份", "2027-03-27T22:00:00+01:00", "Europe/Berlin",
+         "2027-03-28T05:00:00+02:00"),
+        ("24小时后 复查", "2026-10-24T12:00:00+02:00", "Europe/Berlin",
+         "2026-10-25T11:00:00+01:00"),
+        ("check the backup in 6 hours", "2027-03-27T22:00:00+01:00", "Europe/Berlin",
+         "2027-03-28T05:00:00+02:00"),
+        # a time of day is on the wall clock of its day
+        ("明天上午9点 开会", "2027-03-27T22:00:00+01:00", "Europe/Berlin",
+         "2027-03-28T09:00:00+02:00"),
+    ],
+)
+def test_daylight_saving(text: str, now: str, zone: str, due: str) -> None:
+    assert parse_message(text, datetime.fromisoformat(now), tz=ZoneInfo(zone)).due == due
