@@ -431,7 +431,8 @@ def main() -> None:
     # (tests/corpus/README.md): how the rules do on phrasing they were not built from.
     for name, what in [("contract_time", "Time phrases"),
                        ("contract_time_sentences", "Time phrases in sentences"),
-                       ("contract_time_styles", "Time phrases in the corpus sources' styles")]:
+                       ("contract_time_styles", "Time phrases in the corpus sources' styles"),
+                       ("contract_time_edges", "Midnight, month/year ends, daylight saving")]:
         cases = load_jsonl(CONTRACT_SETS / f"{name}.jsonl")
         report_time(cases, run_dateparser(cases)[0],
                     title=f"{what} written from the contract (tests/corpus/{name}.jsonl)")

@@ -30,8 +30,9 @@ TASK_SETS = ("contract_tasks", "contract_tasks_chat", "contract_tasks_slack",
              "contract_tasks_lookalikes", "contract_tasks_series", "contract_tasks_fields",
              "contract_tasks_traditional", "contract_tasks_regional_en")
 TASKS = [case for name in TASK_SETS for case in _load(f"{name}.jsonl")]
-TIMES = [case for name in ("contract_time", "contract_time_sentences", "contract_time_styles")
-         for case in _load(f"{name}.jsonl")]
+TIME_SETS = ("contract_time", "contract_time_sentences", "contract_time_styles",
+             "contract_time_edges")
+TIMES = [case for name in TIME_SETS for case in _load(f"{name}.jsonl")]
 
 
 # `Monday week` before a verb: after `Monday week` the rules want the end of the phrase or a
@@ -77,8 +78,7 @@ def test_time_phrase(case: dict[str, Any]) -> None:
 def test_every_set_is_read() -> None:
     assert sorted(p.name for p in SETS.glob("contract_*.jsonl")) == sorted(
         [f"{n}.jsonl" for n in TASK_SETS]
-        + [f"{n}.jsonl" for n in ("contract_time", "contract_time_sentences",
-                                  "contract_time_styles")])
+        + [f"{n}.jsonl" for n in TIME_SETS])
 
 
 def test_sets_hold_both_languages_and_every_intent() -> None:
