@@ -447,7 +447,8 @@ def main() -> None:
                        ("contract_tasks_fields", "Mentions, priorities, tags and estimates"),
                        ("contract_tasks_traditional", "Traditional Chinese (Taiwan, Hong Kong)"),
                        ("contract_tasks_regional_en", "English from the UK, India, Singapore, "
-                                                      "Australia")]:
+                                                      "Australia"),
+                       ("contract_tasks_long", "Long messages with context around one task")]:
         report_tasks(load_jsonl(CONTRACT_SETS / f"{name}.jsonl"),
                      title=f"{what} written from the contract (tests/corpus/{name}.jsonl)")
     report_speed(time_cases, task_cases, dp_seconds)
