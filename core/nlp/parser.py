@@ -221,6 +221,15 @@ _QUERY_TOPIC: Final = re.compile(
     r"(?![A-Za-z])",
     _I,
 )
+# A request to be shown work items, said at the end (`逾期的任务列一下`, `todo list 给我看看`).
+_SHOW_ME_TAIL: Final = re.compile(
+    r"(?:给我|发我|让我)?(?:看看|看一下|看下|瞧瞧|列一下|列出来|列个清单|列下|汇总一下)[\s.。!！~🙏]*$")
+# A bare noun phrase naming someone's work items (`我负责的任务`, `逾期的任务`, `my open tasks`).
+_MY_TASKS: Final = re.compile(
+    r"(?:我|我们|我的|你|大家)?\s*(?:负责|参与|名下|手上|手头|逾期|过期|到期|未完成|没完成|待办|还没做)?"
+    r"\s*的?\s*(?:任务|待办|事项|todo\s*list|todos?)(?:\s*(?:有哪些|清单|列表))?[\s?？。!！]*"
+    r"|(?:my|our)\s+(?:open\s+|overdue\s+|pending\s+)?(?:tasks|todos|to-?dos|work\s+items)[\s?.!]*",
+    re.IGNORECASE)
 _REQUEST_LEAD: Final = re.compile(
     r"^\s*(?:(?:can|could|would|will)\s+(?:you|someone|u)|pls|please|能不能|能否|可以|可否|麻烦|请|帮忙|帮我)",
     _I,
@@ -567,6 +576,10 @@ def _decide_intent(norm: str, task_ref: str | None, shift: Shift | None, has_due
     if _QUESTION_END.search(stripped) and _QUERY_TOPIC.search(stripped) \
             and not _REQUEST_LEAD.search(stripped):
         return "query", 0.6
+    if task_ref is None and (_SHOW_ME_TAIL.search(rest) or _MY_TASKS.fullmatch(rest.strip())) \
+            and _QUERY_TOPIC.search(rest):
+        # `今天的 todo list 给我看看`, `逾期的任务列一下`, `这周我负责的任务`
+        return "query", 0.7
     if _COMPLETE_TAIL.search(stripped) and not has_due:
         return "complete", 0.65
     return "create", 0.6

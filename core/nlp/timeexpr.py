@@ -91,6 +91,17 @@ def _first_recurrence(rule: str, first_day: date, wall: time, now: datetime) -> 
     return found.replace(tzinfo=now.tzinfo)
 
 
+def _part_of_day_with_clock(text: str, span: TimeSpan, clock: TimeSpan,
+                            now: datetime) -> TimeSpan | None:
+    """`今晚 9pm`, `明早 8:30`: a part of the day said in one language and the clock in the
+    other; the clock replaces the part of day's default hour on its day."""
+    if not isinstance(span.value, datetime) or not isinstance(clock.value, datetime) or \
+            any(ch.isdigit() for ch in text[span.start:span.end]):
+        return None
+    day = span.value.astimezone(now.tzinfo).date()
+    return _with_time(replace(span, value=day), clock, now)
+
+
 def join_times(text: str, spans: list[TimeSpan], now: datetime) -> list[TimeSpan]:
     """Attach a time-only span to the date or recurrence span right before or after it."""
     out: list[TimeSpan] = []
@@ -99,7 +110,8 @@ def join_times(text: str, spans: list[TimeSpan], now: datetime) -> list[TimeSpan
             prev = out[-1]
             joined: TimeSpan | None = None
             if span.time_only and not prev.time_only:
-                joined = _with_time(prev, span, now)
+                joined = _with_time(prev, span, now) or _part_of_day_with_clock(
+                    text, prev, span, now)
             elif prev.time_only and not span.time_only:
                 joined = _with_time(span, prev, now)
             if joined is not None:

@@ -66,6 +66,18 @@ def test_time_in_one_language_joins_a_date_in_the_other(text: str, due: str) -> 
 
 
 @pytest.mark.parametrize(
+    ("text", "due"),
+    [
+        ("今晚 9pm 发 release email", "2026-11-24T21:00:00+08:00"),
+        ("明早 8:30 standup", "2026-11-25T08:30:00+08:00"),
+        ("tonight 9pm 发邮件", "2026-11-24T21:00:00+08:00"),
+    ],
+)
+def test_a_clock_replaces_the_default_hour_of_a_part_of_day(text: str, due: str) -> None:
+    assert parse_message(text, NOW).due == due
+
+
+@pytest.mark.parametrize(
     ("text", "rule", "due"),
     [
         ("每周一 10am 周会", "FREQ=WEEKLY;BYDAY=MO", "2026-11-30T10:00:00+08:00"),

@@ -59,6 +59,9 @@ NOW = datetime(2026, 11, 24, 9, 30, tzinfo=SH)
         ("please list the requirements for the demo", "create"),
         ("wrap up the Q4 report by Friday", "create"),
         ("hand over DATA-6 to @wei.ling", "reassign"), ("list everything still outstanding", "query"),
+        ("今天的 todo list 给我看看", "query"), ("这周我负责的任务", "query"),
+        ("逾期的任务列一下", "query"), ("my open tasks", "query"),
+        ("把需求文档给我看看", "create"), ("整理待办事项", "create"),
         # a question that is neither about the team's tasks nor a request
         ("Can we do next Friday?", "unknown"),
         ("今天要交什么？", "query"),
