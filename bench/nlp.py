@@ -432,7 +432,8 @@ def main() -> None:
     for name, what in [("contract_time", "Time phrases"),
                        ("contract_time_sentences", "Time phrases in sentences"),
                        ("contract_time_styles", "Time phrases in the corpus sources' styles"),
-                       ("contract_time_edges", "Midnight, month/year ends, daylight saving")]:
+                       ("contract_time_edges", "Midnight, month/year ends, daylight saving"),
+                       ("contract_time_final", "Final cross-section")]:
         cases = load_jsonl(CONTRACT_SETS / f"{name}.jsonl")
         report_time(cases, run_dateparser(cases)[0],
                     title=f"{what} written from the contract (tests/corpus/{name}.jsonl)")
@@ -448,7 +449,8 @@ def main() -> None:
                        ("contract_tasks_traditional", "Traditional Chinese (Taiwan, Hong Kong)"),
                        ("contract_tasks_regional_en", "English from the UK, India, Singapore, "
                                                       "Australia"),
-                       ("contract_tasks_long", "Long messages with context around one task")]:
+                       ("contract_tasks_long", "Long messages with context around one task"),
+                       ("contract_tasks_final", "Final cross-section of a week's messages")]:
         report_tasks(load_jsonl(CONTRACT_SETS / f"{name}.jsonl"),
                      title=f"{what} written from the contract (tests/corpus/{name}.jsonl)")
     report_speed(time_cases, task_cases, dp_seconds)

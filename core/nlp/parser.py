@@ -620,8 +620,14 @@ def parse(text: str, now: datetime, tz: tzinfo | None = None,
     original = text[:MAX_CHARS]
     norm, offsets = normalize(original)
     lang = "zh" if has_cjk(norm) else "en"
-    if not norm.strip() or _GREETING.match(norm):
-        return ParseResult(intent="unknown", lang=lang, confidence=0.9 if norm.strip() else 1.0)
+    if not norm.strip():
+        return ParseResult(intent="unknown", lang=lang, confidence=1.0)
+    if _GREETING.match(norm):
+        # `morning`, `早`: a greeting asks for nothing, though read as a time it still says when
+        # (the contract's `morning` alone is 09:00)
+        greeting = find_times(norm, local_now, calendar, workday_end, prefer_zh=lang == "zh")
+        return ParseResult(intent="unknown", lang=lang, confidence=0.9,
+                           due=_format(greeting.due, zone), start=_format(greeting.start, zone))
 
     work = _Work.of(norm)
     for link in _URL.finditer(norm):

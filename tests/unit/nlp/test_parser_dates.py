@@ -166,3 +166,8 @@ def test_clock_time_before_a_recurrence_that_has_its_own_time() -> None:
 )
 def test_daylight_saving(text: str, now: str, zone: str, due: str) -> None:
     assert parse_message(text, datetime.fromisoformat(now), tz=ZoneInfo(zone)).due == due
+
+
+def test_a_greeting_asks_for_nothing_but_still_says_when() -> None:
+    result = parse_message("morning", NOW.replace(hour=7))  # the contract: morning alone 09:00
+    assert (result.intent, result.title, result.due) == ("unknown", "", "2026-11-24T09:00:00+08:00")

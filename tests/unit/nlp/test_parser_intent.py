@@ -62,6 +62,7 @@ NOW = datetime(2026, 11, 24, 9, 30, tzinfo=SH)
         ("今天的 todo list 给我看看", "query"), ("这周我负责的任务", "query"),
         ("逾期的任务列一下", "query"), ("my open tasks", "query"),
         ("把需求文档给我看看", "create"), ("整理待办事项", "create"),
+        ("morning", "unknown"),  # a greeting ...
         # a question that is neither about the team's tasks nor a request
         ("Can we do next Friday?", "unknown"),
         ("今天要交什么？", "query"),
