@@ -102,28 +102,28 @@ _EN_UNIT: Final = {"m": "minute", "min": "minute", "mins": "minute", "minute": "
                    "hours": "hour", "d": "day", "day": "day", "days": "day", "w": "week",
                    "wk": "week", "wks": "week", "week": "week", "weeks": "week"}
 
+# Shift verbs and units in each language; a mixed message may take the verb from one and the
+# amount from the other (`API-9 delay 两天`, `OPS-17 往后推 1 week`).
+_ZH_SHIFT_VERB: Final = r"往后推迟|往后推|向后推|往后挪|往后延|推迟|延后|延期|顺延|推后|后延|延迟|挪后|后推|提前"
+_EN_SHIFT_VERB: Final = (r"postpone|push(?:\s+(?:it\s+)?(?:back|out))?|delay|defer"
+                         r"|move(?:\s+(?:it\s+)?(?:back|out))?|bump|slip|extend")
+_ZH_SHIFT_UNIT: Final = r"分钟|小时|钟头|工作日|天|日|周|星期|礼拜|月"
+_EN_SHIFT_UNIT: Final = (r"(?:business|working|work)\s*days?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?"
+                         r"|months?")
+
 _ZH_SHIFT: Final = re.compile(
-    r"(?P<verb>往后推迟|往后推|向后推|往后挪|往后延|推迟|延后|延期|顺延|推后|后延|延迟|挪后|后推|推|提前)了?\s*"
-    rf"(?P<n>{_ZH_NUM_P})\s*个?\s*(?P<u>分钟|小时|钟头|工作日|天|日|周|星期|礼拜|月)"
+    rf"(?P<verb>{_ZH_SHIFT_VERB}|推)了?\s*(?P<n>{_ZH_NUM_P})\s*个?\s*(?P<u>{_ZH_SHIFT_UNIT})"
 )
 _EN_SHIFT: Final = re.compile(
+    # "bring WEB-3 forward by 2 days", "pull it in", "move it up": earlier
     r"(?P<verb>(?:bring|pull|move)\s+(?:\S+\s+)?(?:forward|in|up)(?=\s+(?:by\s+)?\S+\s*\w)"
-    r"|postpone|push(?:\s+(?:it\s+)?(?:back|out))?|delay|defer|move(?:\s+(?:it\s+)?(?:back|out))?"
-    r"|bump|slip|extend)(?:\s+[^\s]+){0,3}?\s+(?:by\s+)?"
-    rf"(?P<n>{_EN_NUM_P})\s*(?P<u>(?:business|working|work)\s*days?|minutes?|mins?|hours?|hrs?"
-    r"|days?|weeks?|wks?|months?)(?![A-Za-z])",
+    rf"|{_EN_SHIFT_VERB})(?:\s+[^\s]+){{0,3}}?\s+(?:by\s+)?"
+    rf"(?P<n>{_EN_NUM_P})\s*(?P<u>{_EN_SHIFT_UNIT})(?![A-Za-z])",
     _I,
 )
-
-# Mixed messages: a verb in one language, the amount in the other (`API-9 delay 两天`,
-# `OPS-17 往后推 1 week`).
 _MIX_SHIFT: Final = re.compile(
-    r"(?P<verb>往后推迟|往后推|向后推|往后挪|往后延|推迟|延后|延期|顺延|推后|后延|延迟|挪后|后推|提前"
-    r"|postpone|push(?:\s+(?:it\s+)?(?:back|out))?|delay|defer|move\s+(?:it\s+)?(?:back|out)|bump|slip"
-    r"|extend)了?\s*(?:by\s+)?"
-    rf"(?P<n>{_ZH_NUM_P}|{_EN_NUM_P})\s*个?\s*(?P<u>分钟|小时|钟头|工作日|天|日|周|星期|礼拜|月"
-    r"|(?:business|working|work)\s*days?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?)"
-    r"(?![A-Za-z])",
+    rf"(?P<verb>{_ZH_SHIFT_VERB}|{_EN_SHIFT_VERB})了?\s*(?:by\s+)?"
+    rf"(?P<n>{_ZH_NUM_P}|{_EN_NUM_P})\s*个?\s*(?P<u>{_ZH_SHIFT_UNIT}|{_EN_SHIFT_UNIT})(?![A-Za-z])",
     _I,
 )
 
