@@ -25,7 +25,6 @@ _TRAD = (
 _TRAD_MAP = {ord(_TRAD[i]): ord(_TRAD[i + 1]) for i in range(0, len(_TRAD) - 1, 2)}
 
 _TABLE: dict[int, int] = {**_FULLWIDTH, **_TRAD_MAP}
-_FULLWIDTH_ONLY: dict[int, int] = dict(_FULLWIDTH)
 
 # Unicode spaces read as plain spaces; invisible characters (controls, zero-width, bidi marks)
 # are what forces the slow path in `normalize`.
@@ -86,7 +85,7 @@ def as_written(original: str, offsets: list[int], start: int, end: int) -> str:
     folded to ASCII: a name keeps its traditional characters (`#業務`, `@黃國強`)."""
     if end <= start:
         return ""
-    return original[offsets[start]:offsets[end - 1] + 1].translate(_FULLWIDTH_ONLY)
+    return original[offsets[start]:offsets[end - 1] + 1].translate(_FULLWIDTH)
 
 
 def has_cjk(text: str) -> bool:
