@@ -14,14 +14,31 @@ from __future__ import annotations
 
 
 class PMError(Exception):
-    """Base of every error a user can act on; `str(err)` is the message shown to them."""
+    """Base of every error a user can act on; `str(err)` is the message shown to them.
+
+    `zh` and `hint_zh` carry the same sentence in Chinese; commands quoted in a hint stay
+    as written, since they are what the user types.
+    """
 
     code = "error"
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        zh: str | None = None,
+        hint_zh: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        # the Chinese wording, shown to users who read Chinese; None falls back to English
+        self.zh = zh
+        self.hint_zh = hint_zh
+        # the hint as raised: an adapter may append a usage line to `hint` afterwards, and
+        # that addition is kept under the Chinese hint too
+        self.hint_as_raised = hint
 
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message}\n{self.hint}"

@@ -71,12 +71,21 @@ def parse_offsets(text: str) -> tuple[int, ...]:
             raise InvalidInput(
                 f"{part.strip()!r} is not a reminder offset",
                 hint="e.g. remind WEB-12 1d before, remind WEB-12 2h,30m, 提前2小时提醒",
+                zh=f"{part.strip()!r} 不是有效的提醒时间",
+                hint_zh="例如 remind WEB-12 1d before、remind WEB-12 2h,30m、提前2小时提醒",
             )
         out.append(round(total))
     if not out:
-        raise InvalidInput("when should I remind?", hint="e.g. 1d before, 2h, at time, off")
+        raise InvalidInput(
+            "when should I remind?",
+            hint="e.g. 1d before, 2h, at time, off",
+            zh="什么时候提醒？",
+            hint_zh="例如 1d before、2h、at time、off",
+        )
     if any(o < 0 or o > MAX_OFFSET for o in out):
-        raise InvalidInput("a reminder offset is between 0 and 60 days")
+        raise InvalidInput(
+            "a reminder offset is between 0 and 60 days", zh="提醒的提前量须在 0 到 60 天之间"
+        )
     return tuple(sorted(set(out), reverse=True))
 
 
@@ -163,11 +172,21 @@ def parse_hhmm(text: str) -> time:
     raw = text.strip().replace("：", ":")
     match = re.fullmatch(r"(\d{1,2})(?::(\d{2})|点(?:(\d{1,2})分?|半)?)?", raw)
     if not match:
-        raise InvalidInput(f"{text!r} is not a time of day", hint="e.g. 09:30 or 22:00")
+        raise InvalidInput(
+            f"{text!r} is not a time of day",
+            hint="e.g. 09:30 or 22:00",
+            zh=f"{text!r} 不是有效的时刻",
+            hint_zh="例如 09:30 或 22:00",
+        )
     hour = int(match.group(1))
     minute = int(match.group(2) or match.group(3) or (30 if raw.endswith("半") else 0))
     if hour > 23 or minute > 59:
-        raise InvalidInput(f"{text!r} is not a time of day", hint="e.g. 09:30 or 22:00")
+        raise InvalidInput(
+            f"{text!r} is not a time of day",
+            hint="e.g. 09:30 or 22:00",
+            zh=f"{text!r} 不是有效的时刻",
+            hint_zh="例如 09:30 或 22:00",
+        )
     return time(hour, minute)
 
 
@@ -212,7 +231,10 @@ def snooze_until(spec: str, now: datetime, tz: str) -> datetime:
         at = parse_hhmm(raw)
     except InvalidInput as exc:
         raise InvalidInput(
-            f"{spec!r} is not a snooze", hint="snooze TASK 1h | 30m | tomorrow | 15:00"
+            f"{spec!r} is not a snooze",
+            hint="snooze TASK 1h | 30m | tomorrow | 15:00",
+            zh=f"{spec!r} 不是有效的稍后提醒时间",
+            hint_zh="用法：snooze TASK 1h | 30m | tomorrow | 15:00",
         ) from exc
     target = datetime.combine(local.date(), at, tzinfo=zone(tz))
     if target <= local:

@@ -76,10 +76,15 @@ def parse_duration(text: str) -> int:
         total += float(match.group("num")) * _UNIT_MINUTES[key]
         pos = match.end()
     if pos != len(raw) or pos == 0 or total <= 0:
-        raise InvalidInput(f"{text!r} is not a duration", hint="e.g. 2h, 30m, 1.5h, 1d, 2h30m")
+        raise InvalidInput(
+            f"{text!r} is not a duration",
+            hint="e.g. 2h, 30m, 1.5h, 1d, 2h30m",
+            zh=f"{text!r} 不是有效的时长",
+            hint_zh="例如 2h、30m、1.5h、1d、2h30m",
+        )
     minutes = round(total)
     if minutes > 10_000_000:
-        raise InvalidInput("that duration is too long")
+        raise InvalidInput("that duration is too long", zh="时长太长了")
     return max(minutes, 1)
 
 

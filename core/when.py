@@ -25,7 +25,7 @@ def resolve_when(
             local = datetime(int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5]), tzinfo=tz)
             return local.date(), local
     except ValueError as exc:
-        raise InvalidInput(f"{raw!r} is not a valid date") from exc
+        raise InvalidInput(f"{raw!r} is not a valid date", zh=f"{raw!r} 不是有效的日期") from exc
     from core.nlp import parse_message
 
     result = parse_message(raw, now.astimezone(tz), tz, calendar)
@@ -33,6 +33,8 @@ def resolve_when(
         raise InvalidInput(
             f"I could not read a date in {raw!r}",
             hint="e.g. 2026-12-01, 2026-12-01 15:00, tomorrow 3pm, 下周五",
+            zh=f"没能从 {raw!r} 里读出日期",
+            hint_zh="例如 2026-12-01、2026-12-01 15:00、明天下午3点、下周五",
         )
     return due_from_contract(result.due, tz)
 

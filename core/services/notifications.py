@@ -862,14 +862,17 @@ def snooze(
     task, project = _find_task(ctx, ref, default_project)
     ctx.require(project, Permission.TASK_VIEW)
     if task.status in CLOSED:
-        raise InvalidInput(f"{task.key} is {task.status}; nothing to remind you of")
+        raise InvalidInput(
+            f"{task.key} is {task.status}; nothing to remind you of",
+            zh=f"{task.key} 已是 {task.status} 状态，无需提醒",
+        )
     user = ctx.session.get(User, ctx.actor.user_id)
     assert user is not None
     assert task.id is not None
     assert user.id is not None
     until = snooze_until(spec, ctx.now, user.timezone)
     if until <= ctx.now:
-        raise InvalidInput("a snooze ends in the future")
+        raise InvalidInput("a snooze ends in the future", zh="稍后提醒的时间必须在将来")
     mine = ctx.session.exec(
         select(Notification).where(
             Notification.task_id == task.id,
@@ -885,7 +888,9 @@ def snooze(
     )
     dest = destinations(ctx.session, [user.id], prefer=ctx.actor.platform).get(user.id)
     if dest is None:
-        raise InvalidInput("pmbot does not know where to message you")
+        raise InvalidInput(
+            "pmbot does not know where to message you", zh="pmbot 不知道该在哪里给你发消息"
+        )
     reply = _reminder_reply(task, -1, user.timezone, user.locale)
     pending = [n for n in mine if n.kind == SNOOZE and n.status == NotificationStatus.PENDING.value]
     n_done = sum(
@@ -1000,10 +1005,18 @@ def set_quiet_hours(
         user.quiet_start = user.quiet_end = None
     else:
         if end is None:
-            raise InvalidInput("quiet hours need a start and an end", hint="quiet 22:00-08:00")
+            raise InvalidInput(
+                "quiet hours need a start and an end",
+                hint="quiet 22:00-08:00",
+                zh="免打扰需要开始和结束时间",
+                hint_zh="用法：quiet 22:00-08:00",
+            )
         s, e = parse_hhmm(start), parse_hhmm(end)
         if s == e:
-            raise InvalidInput("quiet hours must start and end at different times")
+            raise InvalidInput(
+                "quiet hours must start and end at different times",
+                zh="免打扰的开始和结束时间不能相同",
+            )
         user.quiet_start, user.quiet_end = f"{s:%H:%M}", f"{e:%H:%M}"
     ctx.session.add(user)
     ctx.audit(
@@ -1106,7 +1119,8 @@ def retry_notification(ctx: Ctx, ref: str) -> NotificationOut:
     row = _by_ref(ctx, ref)
     if row.status not in (NotificationStatus.DEAD.value, NotificationStatus.CANCELLED.value):
         raise InvalidInput(
-            f"notification {row.id} is {row.status}; only dead or cancelled ones are retried"
+            f"notification {row.id} is {row.status}; only dead or cancelled ones are retried",
+            zh=f"通知 {row.id} 的状态是 {row.status}；只有 dead 或 cancelled 的通知可以重试",
         )
     row.status = NotificationStatus.PENDING.value
     row.attempts = 0
@@ -1123,7 +1137,8 @@ def cancel_notification(ctx: Ctx, ref: str) -> NotificationOut:
     row = _by_ref(ctx, ref)
     if row.status not in (NotificationStatus.PENDING.value, NotificationStatus.DEAD.value):
         raise InvalidInput(
-            f"notification {row.id} is {row.status}; only pending or dead ones are cancelled"
+            f"notification {row.id} is {row.status}; only pending or dead ones are cancelled",
+            zh=f"通知 {row.id} 的状态是 {row.status}；只有 pending 或 dead 的通知可以取消",
         )
     row.status = NotificationStatus.CANCELLED.value
     row.last_error = f"cancelled by {ctx.actor.name}"

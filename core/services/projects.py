@@ -64,14 +64,18 @@ def create_project(ctx: Ctx, key: str, name: str, **extra: object) -> ProjectOut
             "a project key is 2-10 letters or digits starting with a letter (e.g. WEB), "
             "and a project needs a name",
             hint="usage: project new KEY NAME",
+            zh="项目编号为 2-10 位字母或数字、以字母开头（如 WEB），且项目需要名称",
+            hint_zh="用法：project new KEY NAME",
         ) from exc
     if ctx.session.exec(select(Project).where(Project.key == draft.key)).first():
-        raise Conflict(f"a project with key {draft.key} already exists")
+        raise Conflict(
+            f"a project with key {draft.key} already exists", zh=f"编号为 {draft.key} 的项目已存在"
+        )
     zone = draft.timezone or ctx.actor.timezone
     try:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidInput(f"unknown time zone {zone!r}") from exc
+        raise InvalidInput(f"unknown time zone {zone!r}", zh=f"未知时区 {zone!r}") from exc
     project = Project(
         key=draft.key,
         name=draft.name,
@@ -86,7 +90,9 @@ def create_project(ctx: Ctx, key: str, name: str, **extra: object) -> ProjectOut
             ctx.session.add(project)
             ctx.session.flush()
     except IntegrityError as exc:  # created by someone else since the check above
-        raise Conflict(f"a project with key {draft.key} already exists") from exc
+        raise Conflict(
+            f"a project with key {draft.key} already exists", zh=f"编号为 {draft.key} 的项目已存在"
+        ) from exc
     assert project.id is not None
     ctx.session.add(Membership(project_id=project.id, user_id=ctx.actor.user_id, role=Role.MANAGER))
     ctx.audit(
@@ -149,7 +155,10 @@ def edit_project(ctx: Ctx, key: str, field: str, value: str) -> ProjectOut:
     project = get_project(ctx.session, key)
     if field not in PROJECT_FIELDS:
         raise InvalidInput(
-            f"a project has no setting {field!r}", hint="settings: " + ", ".join(PROJECT_FIELDS)
+            f"a project has no setting {field!r}",
+            hint="settings: " + ", ".join(PROJECT_FIELDS),
+            zh=f"项目没有 {field!r} 这项设置",
+            hint_zh="可设置：" + ", ".join(PROJECT_FIELDS),
         )
     money = field in ("budget", "spent")
     role = ctx.require(project, Permission.BUDGET_EDIT if money else Permission.PROJECT_EDIT)
@@ -164,27 +173,41 @@ def edit_project(ctx: Ctx, key: str, field: str, value: str) -> ProjectOut:
                 amount = float(text.replace(",", "").replace("_", ""))
             except ValueError as exc:
                 raise InvalidInput(
-                    f"{text!r} is not an amount", hint="e.g. 120000 or 1,500.50"
+                    f"{text!r} is not an amount",
+                    hint="e.g. 120000 or 1,500.50",
+                    zh=f"{text!r} 不是有效的金额",
+                    hint_zh="例如 120000 或 1,500.50",
                 ) from exc
             if not 0 <= amount < 1e15:  # also refuses nan and inf
-                raise InvalidInput("an amount is 0 or more")
+                raise InvalidInput("an amount is 0 or more", zh="金额不能小于 0")
             new = amount
     elif field == "timezone":
         try:
             ZoneInfo(text)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise InvalidInput(f"unknown time zone {text!r}", hint="e.g. Asia/Shanghai") from exc
+            raise InvalidInput(
+                f"unknown time zone {text!r}",
+                hint="e.g. Asia/Shanghai",
+                zh=f"未知时区 {text!r}",
+                hint_zh="例如 Asia/Shanghai",
+            ) from exc
         new = text
     elif field == "calendar":
         if not is_known_calendar(text):
             raise InvalidInput(
-                f"unknown calendar {text!r}", hint="a country code such as CN, US, DE, or none"
+                f"unknown calendar {text!r}",
+                hint="a country code such as CN, US, DE, or none",
+                zh=f"未知日历 {text!r}",
+                hint_zh="请填国家代码，如 CN、US、DE，或 none",
             )
         new = text.upper()
     else:
         limit = 200 if field == "name" else 4000
         if not text or len(text) > limit:
-            raise InvalidInput(f"a project {field} has 1 to {limit} characters")
+            raise InvalidInput(
+                f"a project {field} has 1 to {limit} characters",
+                zh=f"项目的 {field} 需要 1 到 {limit} 个字符",
+            )
         new = text
     before = {field: getattr(project, field)}
     setattr(project, field, new)
@@ -205,7 +228,7 @@ def archive_project(ctx: Ctx, key: str) -> ProjectOut:
     project = get_project(ctx.session, key)
     role = ctx.require(project, Permission.PROJECT_ARCHIVE)
     if project.archived:
-        raise Conflict(f"{project.key} is already archived")
+        raise Conflict(f"{project.key} is already archived", zh=f"{project.key} 已经归档")
     project.archived = True
     ctx.session.add(project)
     ctx.audit(
@@ -230,7 +253,7 @@ def writable_project(ctx: Ctx, key: str, permission: Permission) -> Project:
 def ensure_writable(project: Project) -> None:
     """Refuse changes to an archived project."""
     if project.archived:
-        raise Conflict(f"{project.key} is archived and read-only")
+        raise Conflict(f"{project.key} is archived and read-only", zh=f"{project.key} 已归档，只读")
 
 
 def add_member(ctx: Ctx, key: str, user_id: int, role: str) -> MemberOut:
@@ -242,9 +265,14 @@ def add_member(ctx: Ctx, key: str, user_id: int, role: str) -> MemberOut:
         raise InvalidInput(
             f"unknown role {role!r}",
             hint="roles: manager, member, finance, guest",
+            zh=f"未知角色 {role!r}",
+            hint_zh="可选角色：manager, member, finance, guest",
         ) from exc
     if new_role is Role.ADMIN:
-        raise InvalidInput("admin is organisation-wide, not a project role")
+        raise InvalidInput(
+            "admin is organisation-wide, not a project role",
+            zh="admin 是全组织的角色，不是项目角色",
+        )
     user = ctx.session.get(User, user_id)
     if user is None:
         raise NotFound("user", str(user_id))
@@ -285,7 +313,10 @@ def remove_member(ctx: Ctx, key: str, user_id: int) -> MemberOut:
             .where(Membership.project_id == project.id, Membership.role == Role.MANAGER)
         ).one()
         if managers <= 1:
-            raise Conflict(f"{user.name} is the last manager of {project.key}; add another first")
+            raise Conflict(
+                f"{user.name} is the last manager of {project.key}; add another first",
+                zh=f"{user.name} 是 {project.key} 唯一的项目经理，请先添加另一位",
+            )
     ctx.session.delete(membership)
     ctx.audit(
         entity="member",
@@ -402,7 +433,10 @@ def bound_channel(
     )
     if channel is None or project is None:
         raise InvalidInput(
-            "this channel is not bound to a project", hint="bind it first: channel bind KEY"
+            "this channel is not bound to a project",
+            hint="bind it first: channel bind KEY",
+            zh="本群/频道还没有绑定项目",
+            hint_zh="先绑定：channel bind KEY",
         )
     return channel, project
 
@@ -426,9 +460,13 @@ def set_channel_webhook(
             raise InvalidInput(
                 "a webhook is an http(s) URL of at most 1000 characters",
                 hint="usage: channel webhook URL [SECRET] | channel webhook off",
+                zh="webhook 须是 http(s) 地址，最多 1000 个字符",
+                hint_zh="用法：channel webhook URL [SECRET] | channel webhook off",
             )
         if secret is not None and (len(secret) > 200 or not secret.strip()):
-            raise InvalidInput("a signing secret has 1 to 200 characters")
+            raise InvalidInput(
+                "a signing secret has 1 to 200 characters", zh="签名密钥需要 1 到 200 个字符"
+            )
     before = {"webhook": bool(channel.webhook_url), "signed": bool(channel.webhook_secret)}
     channel.webhook_url = url
     channel.webhook_secret = secret if url is not None else None

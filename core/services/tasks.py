@@ -95,11 +95,19 @@ def find_task(ctx: Ctx, ref: str, *, default_project: str | None = None) -> Task
     if text.isdigit():
         if not default_project:
             raise InvalidInput(
-                f"which project's task {text}?", hint="write the full key, e.g. WEB-12"
+                f"which project's task {text}?",
+                hint="write the full key, e.g. WEB-12",
+                zh=f"{text} 是哪个项目的任务？",
+                hint_zh="请写完整的任务编号，如 WEB-12",
             )
         text = f"{default_project.upper()}-{text}"
     if "-" not in text or len(text) > 32:
-        raise InvalidInput(f"{ref!r} is not a task key", hint="task keys look like WEB-12")
+        raise InvalidInput(
+            f"{ref!r} is not a task key",
+            hint="task keys look like WEB-12",
+            zh=f"{ref!r} 不是任务编号",
+            hint_zh="任务编号形如 WEB-12",
+        )
     task = ctx.session.exec(select(Task).where(Task.key == text)).first()
     if task is None or task.deleted_at is not None:
         raise NotFound("task", text)
@@ -119,7 +127,10 @@ def _load_for(ctx: Ctx, ref: str, permission: Permission, default_project: str |
 def _bump(ctx: Ctx, task: Task, expected_version: int | None = None) -> None:
     """Claim the task's next version; a concurrent writer makes this raise `Conflict`."""
     if expected_version is not None and expected_version != task.version:
-        raise Conflict(f"{task.key} was changed by someone else; look at it again and retry")
+        raise Conflict(
+            f"{task.key} was changed by someone else; look at it again and retry",
+            zh=f"{task.key} 已被其他人修改，请重新查看后再试",
+        )
     result = ctx.session.execute(
         sa.update(Task)
         .where(col(Task.id) == task.id, col(Task.version) == task.version)
@@ -129,7 +140,10 @@ def _bump(ctx: Ctx, task: Task, expected_version: int | None = None) -> None:
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 1) != 1:
-        raise Conflict(f"{task.key} was changed by someone else at the same time; retry")
+        raise Conflict(
+            f"{task.key} was changed by someone else at the same time; retry",
+            zh=f"{task.key} 同时被其他人修改了，请重试",
+        )
     task.version += 1
     task.updated_at = ctx.now
     ctx.session.add(task)
@@ -254,6 +268,8 @@ def _ensure_members(ctx: Ctx, project: Project, user_ids: Iterable[int]) -> None
             raise InvalidInput(
                 f"{user.name} is not a member of {project.key}",
                 hint=f"add them first: member add {project.key} @{user.name} member",
+                zh=f"{user.name} 不是 {project.key} 的成员",
+                hint_zh=f"先添加：member add {project.key} @{user.name} member",
             )
 
 
@@ -270,7 +286,9 @@ def create_task(ctx: Ctx, draft: TaskDraft) -> TaskOut:
     if draft.parent_key:
         parent = find_task(ctx, draft.parent_key, default_project=project.key)
         if parent.project_id != project.id:
-            raise InvalidInput("a subtask belongs to its parent's project")
+            raise InvalidInput(
+                "a subtask belongs to its parent's project", zh="子任务必须属于父任务所在的项目"
+            )
     if draft.recurrence:
         _first_after(draft.recurrence, ctx.now, tz=project.timezone)  # validates
     _ensure_members(ctx, project, draft.assignee_ids)
@@ -323,7 +341,10 @@ def _first_after(rule: str, after: datetime, *, tz: str) -> datetime | None:
         parsed = rrulestr(rule, dtstart=after.astimezone(zone(tz)).replace(second=0, microsecond=0))
     except (ValueError, TypeError) as exc:
         raise InvalidInput(
-            f"{rule!r} is not a recurrence rule", hint="e.g. FREQ=WEEKLY;BYDAY=MO"
+            f"{rule!r} is not a recurrence rule",
+            hint="e.g. FREQ=WEEKLY;BYDAY=MO",
+            zh=f"{rule!r} 不是有效的重复规则",
+            hint_zh="例如 FREQ=WEEKLY;BYDAY=MO",
         ) from exc
     nxt: datetime | None = parsed.after(after.astimezone(zone(tz)))
     return nxt
@@ -466,15 +487,27 @@ def set_status(
         target = TaskStatus(str(status).strip().lower())
     except ValueError as exc:
         raise InvalidInput(
-            f"unknown status {status!r}", hint="statuses: todo, doing, blocked, done, cancelled"
+            f"unknown status {status!r}",
+            hint="statuses: todo, doing, blocked, done, cancelled",
+            zh=f"未知状态 {status!r}",
+            hint_zh="可选状态：todo, doing, blocked, done, cancelled",
         ) from exc
     task = _load_for(ctx, ref, Permission.TASK_EDIT, default_project)
     current = TaskStatus(task.status)
     if current is target:
-        raise Conflict(f"{task.key} is already {target.value}")
+        raise Conflict(
+            f"{task.key} is already {target.value}", zh=f"{task.key} 已经是 {target.value} 状态"
+        )
     if target not in TRANSITIONS[current]:
-        hint = "unblock it first: status KEY doing" if current is TaskStatus.BLOCKED else None
-        raise Conflict(f"{task.key} cannot go from {current.value} to {target.value}", hint=hint)
+        blocked = current is TaskStatus.BLOCKED
+        hint = "unblock it first: status KEY doing" if blocked else None
+        hint_zh = "先解除受阻：status KEY doing" if blocked else None
+        raise Conflict(
+            f"{task.key} cannot go from {current.value} to {target.value}",
+            hint=hint,
+            zh=f"{task.key} 不能从 {current.value} 改为 {target.value}",
+            hint_zh=hint_zh,
+        )
     before = _snapshot(task)
     task.status = target
     extra_after: dict[str, Any] = {}
@@ -541,7 +574,12 @@ def assign_task(
 ) -> TaskOut:
     """Give a task to these users (replacing its assignees)."""
     if not user_ids:
-        raise InvalidInput("assign to whom?", hint="usage: assign TASK @user")
+        raise InvalidInput(
+            "assign to whom?",
+            hint="usage: assign TASK @user",
+            zh="指派给谁？",
+            hint_zh="用法：assign TASK @user",
+        )
     task = _load_for(ctx, ref, Permission.TASK_EDIT, default_project)
     project = ctx.session.get(Project, task.project_id)
     assert project is not None
@@ -579,7 +617,10 @@ def set_due(
     task.due_date = local_date(due_at, project.timezone) if due_at else due_date
     task.deadline_at = deadline_for(task.due_date, task.due_at, project.timezone)
     if task.start_date and task.due_date and task.start_date > task.due_date:
-        raise InvalidInput(f"{task.key} would be due before it starts ({task.start_date})")
+        raise InvalidInput(
+            f"{task.key} would be due before it starts ({task.start_date})",
+            zh=f"{task.key} 的截止时间会早于开始日期（{task.start_date}）",
+        )
     return _change(ctx, task, "due", "due", before, expected_version)
 
 
@@ -590,7 +631,10 @@ def shift_due(
     task = _load_for(ctx, ref, Permission.TASK_EDIT, default_project)
     if task.due_date is None:
         raise InvalidInput(
-            f"{task.key} has no due date to move", hint=f"set one: due {task.key} DATE"
+            f"{task.key} has no due date to move",
+            hint=f"set one: due {task.key} DATE",
+            zh=f"{task.key} 还没有截止时间",
+            hint_zh=f"先设置：due {task.key} DATE",
         )
     if task.due_at is not None:
         return set_due(ctx, ref, None, task.due_at + delta, default_project=default_project)
@@ -604,7 +648,12 @@ def set_priority(
 ) -> TaskOut:
     """Set a task's priority, 1 (highest) to 4."""
     if not 1 <= priority <= 4:
-        raise InvalidInput("priority is 1 (highest) to 4", hint="usage: priority TASK 1")
+        raise InvalidInput(
+            "priority is 1 (highest) to 4",
+            hint="usage: priority TASK 1",
+            zh="优先级为 1（最高）到 4",
+            hint_zh="用法：priority TASK 1",
+        )
     task = _load_for(ctx, ref, Permission.TASK_EDIT, default_project)
     before = _snapshot(task)
     task.priority = priority
@@ -630,7 +679,7 @@ def edit_task(
     if title is not None:
         title = title.strip()
         if not title or len(title) > 500:
-            raise InvalidInput("a title needs 1 to 500 characters")
+            raise InvalidInput("a title needs 1 to 500 characters", zh="标题需要 1 到 500 个字符")
         task.title = title
     if description is not None:
         task.description = description[:8000]
@@ -638,7 +687,7 @@ def edit_task(
         task.estimate_minutes = estimate_minutes
     if percent_done is not None:
         if not 0 <= percent_done <= 100:
-            raise InvalidInput("percent done is 0 to 100")
+            raise InvalidInput("percent done is 0 to 100", zh="完成百分比为 0 到 100")
         task.percent_done = percent_done
     if is_milestone is not None:
         task.is_milestone = is_milestone
@@ -653,7 +702,12 @@ def comment_task(
     """Add a comment to a task."""
     body = body.strip()
     if not body:
-        raise InvalidInput("a comment needs some text", hint="usage: comment TASK TEXT")
+        raise InvalidInput(
+            "a comment needs some text",
+            hint="usage: comment TASK TEXT",
+            zh="评论内容不能为空",
+            hint_zh="用法：comment TASK TEXT",
+        )
     task = _load_for(ctx, ref, Permission.TASK_COMMENT, default_project)
     assert task.id is not None
     comment = Comment(
@@ -675,7 +729,12 @@ def log_work(
 ) -> TaskOut:
     """Log time spent on a task."""
     if minutes <= 0:
-        raise InvalidInput("log a positive duration", hint="usage: log TASK 2h")
+        raise InvalidInput(
+            "log a positive duration",
+            hint="usage: log TASK 2h",
+            zh="工时必须大于 0",
+            hint_zh="用法：log TASK 2h",
+        )
     task = _load_for(ctx, ref, Permission.TASK_LOG_TIME, default_project)
     assert task.id is not None
     before = _snapshot(task) | {"logged_minutes": task.logged_minutes}
@@ -735,24 +794,28 @@ def add_dependency(
     try:
         kind = DependencyType(str(dep_type).strip().lower())
     except ValueError as exc:
-        raise InvalidInput("dependency types: fs, ss, ff, sf") from exc
+        raise InvalidInput(
+            "dependency types: fs, ss, ff, sf", zh="依赖类型只能是 fs, ss, ff, sf"
+        ) from exc
     if abs(lag_days) > 3650:
-        raise InvalidInput("a lag is at most 3650 working days")
+        raise InvalidInput("a lag is at most 3650 working days", zh="滞后最多 3650 个工作日")
     succ = _load_for(ctx, successor_ref, Permission.PLAN_EDIT, default_project)
     pred = _load_for(ctx, predecessor_ref, Permission.PLAN_EDIT, default_project)
     if succ.id == pred.id:
-        raise InvalidInput(f"{succ.key} cannot depend on itself")
+        raise InvalidInput(f"{succ.key} cannot depend on itself", zh=f"{succ.key} 不能依赖自己")
     existing = ctx.session.exec(
         select(Dependency).where(
             Dependency.predecessor_id == pred.id, Dependency.successor_id == succ.id
         )
     ).first()
     if existing is not None:
-        raise Conflict(f"{succ.key} already depends on {pred.key}")
+        raise Conflict(
+            f"{succ.key} already depends on {pred.key}", zh=f"{succ.key} 已经依赖 {pred.key}"
+        )
     path = _path(ctx, start=succ, goal=pred)
     if path is not None:
         cycle = " → ".join([pred.key, *path])
-        raise Conflict(f"that would make a cycle: {cycle}")
+        raise Conflict(f"that would make a cycle: {cycle}", zh=f"这样会形成循环依赖：{cycle}")
     assert pred.id is not None
     assert succ.id is not None
     ctx.session.add(
@@ -831,7 +894,10 @@ def new_subtask(
         draft = TaskDraft(project_key=project.key, title=title, parent_key=parent.key)
     except ValidationError as exc:
         raise InvalidInput(
-            "a subtask needs a title of 1 to 500 characters", hint="usage: sub TASK TITLE"
+            "a subtask needs a title of 1 to 500 characters",
+            hint="usage: sub TASK TITLE",
+            zh="子任务标题需要 1 到 500 个字符",
+            hint_zh="用法：sub TASK TITLE",
         ) from exc
     return create_task(ctx, draft)
 
@@ -855,5 +921,7 @@ def undo_create(ctx: Ctx, ref: str, *, default_project: str | None = None) -> Ta
             raise Conflict(
                 f"{task.key} can no longer be undone; ask a manager to delete it",
                 hint=f"or cancel it: status {task.key} cancelled",
+                zh=f"{task.key} 已无法撤销，请让项目经理删除",
+                hint_zh=f"或者取消它：status {task.key} cancelled",
             )
     return _soft_delete(ctx, task, "undo")

@@ -47,7 +47,7 @@ def ensure_user(
     """
     external_id = external_id.strip()[:128]
     if not external_id:
-        raise InvalidInput("a user id is needed")
+        raise InvalidInput("a user id is needed", zh="需要用户 ID")
     identity = _identity(session, platform, tenant, external_id)
     if identity is None:
         try:
@@ -168,7 +168,7 @@ def resolve_user(
     """
     handle = handle.strip().lstrip("@").strip()
     if not handle:
-        raise InvalidInput("an empty @mention")
+        raise InvalidInput("an empty @mention", zh="@ 后面没有名字")
     lowered = handle.lower()
     if platform_ids and handle in platform_ids:
         if platform_ids[handle] == handle and _identity(session, platform, tenant, handle) is None:
@@ -207,7 +207,10 @@ def resolve_user(
         names = ", ".join(
             sorted(u.name for u in session.exec(select(User).where(col(User.id).in_(ids))))
         )
-        raise Conflict(f"{handle!r} could mean several people ({names}); which one?")
+        raise Conflict(
+            f"{handle!r} could mean several people ({names}); which one?",
+            zh=f"{handle!r} 可能是多个人（{names}），是哪一位？",
+        )
     user = session.get(User, ids.pop())
     assert user is not None
     return user
@@ -244,11 +247,16 @@ def set_preferences(ctx: Ctx, *, timezone: str | None = None, locale: str | None
     before = {"timezone": user.timezone, "locale": user.locale}
     if timezone is not None:
         if not _valid_zone(timezone):
-            raise InvalidInput(f"unknown time zone {timezone!r}", hint="e.g. Asia/Shanghai")
+            raise InvalidInput(
+                f"unknown time zone {timezone!r}",
+                hint="e.g. Asia/Shanghai",
+                zh=f"未知时区 {timezone!r}",
+                hint_zh="例如 Asia/Shanghai",
+            )
         user.timezone = timezone
     if locale is not None:
         if locale not in ("zh", "en"):
-            raise InvalidInput("language must be zh or en")
+            raise InvalidInput("language must be zh or en", zh="语言只能是 zh 或 en")
         user.locale = locale
     ctx.session.add(user)
     ctx.audit(
@@ -265,9 +273,9 @@ def add_alias(ctx: Ctx, alias: str) -> None:
     """Let the actor be mentioned by another name."""
     alias = alias.strip().lstrip("@")
     if not alias or len(alias) > 200:
-        raise InvalidInput("an alias needs 1 to 200 characters")
+        raise InvalidInput("an alias needs 1 to 200 characters", zh="别名需要 1 到 200 个字符")
     taken = ctx.session.exec(select(Alias).where(func.lower(Alias.alias) == alias.lower())).first()
     if taken is not None:
-        raise Conflict(f"the alias {alias!r} is already taken")
+        raise Conflict(f"the alias {alias!r} is already taken", zh=f"别名 {alias!r} 已被占用")
     ctx.session.add(Alias(user_id=ctx.actor.user_id, alias=alias))
     ctx.audit(entity="user", entity_id=ctx.actor.user_id, action="alias", after={"alias": alias})
