@@ -58,20 +58,8 @@ def error_text(lang: Lang, err: PMError) -> str:
             text = f"没有权限：需要 {_ROLES_ZH.get(err.needed, err.needed)} 角色才能{action}"
         else:
             text = f"⚠️ {err.zh or err.message}"
-            hint = _hint_zh(err)
-            return text if not hint else f"{text}\n{hint}"
-        return text if not err.hint else f"{text}\n{err.hint}"
+        hint = err.hint_zh or err.hint
+        return text if not hint else f"{text}\n{hint}"
     prefix = "" if isinstance(err, NotFound | PermissionDenied) else "⚠️ "
     return prefix + str(err)
 
-
-def _hint_zh(err: PMError) -> str | None:
-    """The Chinese hint, plus whatever was appended to the English one after the raise."""
-    if not err.hint_zh:
-        return err.hint
-    raised = err.hint_as_raised or ""
-    hint = err.hint or ""
-    if not hint.startswith(raised):  # replaced after the raise: the new one is what counts
-        return hint
-    added = hint[len(raised) :].strip("\n")
-    return f"{err.hint_zh}\n{added}" if added else err.hint_zh

@@ -373,6 +373,8 @@ class Router:
                 if "usage:" not in str(err):
                     usage = f"usage: {cmd.usage}"
                     err.hint = f"{err.hint}\n{usage}" if err.hint else usage
+                    if err.hint_zh:
+                        err.hint_zh = f"{err.hint_zh}\n{usage}"
                 raise
         elif prefixed or (word.isascii() and word.isalpha() and not rest and suggest(word)):
             guess = suggest(word)

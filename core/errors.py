@@ -36,9 +36,6 @@ class PMError(Exception):
         # the Chinese wording, shown to users who read Chinese; None falls back to English
         self.zh = zh
         self.hint_zh = hint_zh
-        # the hint as raised: an adapter may append a usage line to `hint` afterwards, and
-        # that addition is kept under the Chinese hint too
-        self.hint_as_raised = hint
 
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message}\n{self.hint}"

@@ -95,13 +95,6 @@ def test_without_chinese_the_english_sentence_is_shown() -> None:
     assert error_text("zh", InvalidInput("bad", hint="h", zh="不对")) == "⚠️ 不对\nh"
 
 
-def test_a_usage_line_added_after_the_raise_is_kept_in_chinese() -> None:
-    err = InvalidInput("not a duration", hint="e.g. 2h", zh="不是时长", hint_zh="例如 2h")
-    err.hint = f"{err.hint}\nusage: log TASK 2h"  # as the router does for a malformed argument
-    assert error_text("zh", err) == "⚠️ 不是时长\n例如 2h\nusage: log TASK 2h"
-    assert error_text("en", err) == "⚠️ not a duration\ne.g. 2h\nusage: log TASK 2h"
-
-
 def test_not_found_and_permission_denied_still_come_from_their_fields() -> None:
     assert error_text("zh", NotFound("task", "WEB-9")) == "找不到任务 WEB-9"
     assert error_text("zh", PermissionDenied("delete tasks", "manager")).startswith("没有权限")
