@@ -186,7 +186,9 @@ _REASSIGN_WITH_PERSON: Final = re.compile(
 )
 _POSTPONE: Final = re.compile(
     r"推迟|延期|延后|顺延|改到|挪到|推到|改期|延到|改成|改为|调整到|调整为|调到|延至|推至|(?<![A-Za-z])(?:push(?:ed)?|postpone[d]?|move[d]?"
-    r"|reschedule[d]?|delay(?:ed)?|defer(?:red)?|bump(?:ed)?)(?![A-Za-z])",
+    r"|reschedule[d]?|delay(?:ed)?|defer(?:red)?|bump(?:ed)?|slip(?:s|ped)?)(?![A-Za-z])"
+    # "change WEB-3's due date to Dec 10", "change the deadline of API-12 to ..."
+    r"|(?<![A-Za-z])change\s+(?:\S+\s+){0,4}?(?:due(?:\s+date)?|deadline)(?![A-Za-z])",
     _I,
 )
 _QUERY_LEAD: Final = re.compile(

@@ -63,6 +63,8 @@ NOW = datetime(2026, 11, 24, 9, 30, tzinfo=SH)
         ("逾期的任务列一下", "query"), ("my open tasks", "query"),
         ("把需求文档给我看看", "create"), ("整理待办事项", "create"),
         ("morning", "unknown"),  # a greeting ...
+        ("change WEB-3's due date to Dec 10", "postpone"), ("WEB-6 slips to Thursday", "postpone"),
+        ("change the login copy by Friday", "create"),
         # a question that is neither about the team's tasks nor a request
         ("Can we do next Friday?", "unknown"),
         ("今天要交什么？", "query"),
