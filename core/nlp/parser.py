@@ -16,8 +16,7 @@ from core.calendar import WeekdayCalendar, WorkCalendar
 from core.nlp.schema import Intent, ParseResult, Shift, ShiftUnit
 from core.nlp.text import approx_count, as_written, cn_to_int, has_cjk, normalize
 from core.nlp.time_zh import find_times_zh
-from core.nlp.timeexpr import find_times
-from core.nlp.types import TimeSpan
+from core.nlp.timeexpr import find_times, named_in_passing
 
 # Chat messages are short; past this the rest of a paste is ignored so that a worst-case text
 # (thousands of dense date fragments) still parses in a few tens of milliseconds.
@@ -116,7 +115,7 @@ _ZH_SHIFT: Final = re.compile(
 )
 _EN_SHIFT: Final = re.compile(
     # "bring WEB-3 forward by 2 days", "pull it in", "move it up": earlier
-    r"(?P<verb>(?:bring|pull|move)\s+(?:\S+\s+)?(?:forward|in|up)(?=\s+(?:by\s+)?\S+\s*\w)"
+    r"(?P<verb>bring\s+(?:\S+\s+)?forward(?=\s+by\s)|(?:pull|move)\s+\S+\s+(?:in|up)(?=\s+by\s)"
     rf"|{_EN_SHIFT_VERB})(?:\s+[^\s]+){{0,3}}?\s+(?:by\s+)?"
     rf"(?P<n>{_EN_NUM_P})\s*(?P<u>{_EN_SHIFT_UNIT})(?![A-Za-z])",
     _I,
@@ -151,8 +150,10 @@ _COMPLETE: Final = re.compile(
     r"(?:已经?|都)?(?:完成|[做写弄搞改修办跑测审发交]完|搞定|弄好|做好|写好|改好|解决|关闭|关掉|完工|完结|修复|修好)(?:了|啦|喽)"
     r"|已经?(?:完成|搞定|解决|关闭|修复|上线|处理)|(?:标记|标为|设为)(?:为)?(?:已)?完成"
     r"|^\s*(?:完成|关闭|搞定|结束)\s|(?<![A-Za-z])(?:done|finished|completed|complete|closed|close|resolved"
-    r"|resolve|fixed|finish|wrapped\s+up|shipped|merged)(?![A-Za-z])|(?<![A-Za-z])ok(?:了|啦|喽)"
-    r"|[✅✔☑]|:(?:white_check_mark|heavy_check_mark|ballot_box_with_check):"
+    r"|resolve|fixed|finish|wrapped\s+up|shipped|merged)(?![A-Za-z])"
+    # ✅ and ok了 mark a task done at an end of the message, not inside a sentence
+    r"|(?<![A-Za-z])ok(?:了|啦|喽)[\s!！~。.]*$|^\s*(?:[✅✔☑]|:(?:white_check_mark|heavy_check_mark):)"
+    r"|(?:[✅✔☑]|:(?:white_check_mark|heavy_check_mark|ballot_box_with_check):)[\s!！~。.]*$"
     r"|(?:干|忙|整|处理|搞|修|跑|测)完(?:了|啦|喽)",
     _I,
 )
@@ -179,16 +180,19 @@ _REASSIGN: Final = re.compile(
 )
 # Said with a person and a task key: `@omar please take over WEB-14`, `let @jane own WEB-19`.
 _REASSIGN_WITH_PERSON: Final = re.compile(
-    r"(?<![A-Za-z])(?:take[sn]?\s+over|taking\s+over|(?:is|are|will\s+be)\s+taking|will\s+take"
-    r"|let\s+\S+\s+own|owns?\s+\S+\s+(?:going\s+forward|from\s+(?:now|here))|own\s+\S+\s+now)"
-    r"(?![A-Za-z])|接手|接管|来负责|负责吧",
+    r"(?<![A-Za-z])(?:(?:take[sn]?|taking)\s+over|(?:is|are|will\s+be)\s+taking|will\s+take)"
+    r"\s+(?:[A-Za-z][A-Za-z0-9]*-\d+|#\d+|it|this)(?![A-Za-z0-9])"
+    r"|(?<![A-Za-z])(?:let\s+\S+\s+own|owns?\s+\S+\s+(?:going\s+forward|from\s+(?:now|here))"
+    r"|own\s+\S+\s+now)(?![A-Za-z])|接手|接管|来负责|负责吧",
     _I,
 )
 _POSTPONE: Final = re.compile(
     r"推迟|延期|延后|顺延|改到|挪到|推到|改期|延到|改成|改为|调整到|调整为|调到|延至|推至|(?<![A-Za-z])(?:push(?:ed)?|postpone[d]?|move[d]?"
-    r"|reschedule[d]?|delay(?:ed)?|defer(?:red)?|bump(?:ed)?|slip(?:s|ped)?)(?![A-Za-z])"
+    r"|reschedule[d]?|delay(?:ed)?|defer(?:red)?|bump(?:ed)?)(?![A-Za-z])"
+    r"|(?<![A-Za-z])slip(?:s|ped)?\s+(?:to|by|until)(?![A-Za-z])"
     # "change WEB-3's due date to Dec 10", "change the deadline of API-12 to ..."
-    r"|(?<![A-Za-z])change\s+(?:\S+\s+){0,4}?(?:due(?:\s+date)?|deadline)(?![A-Za-z])",
+    r"|(?<![A-Za-z])change\s+(?:\S+\s+){0,4}?(?:due(?:\s+date)?|deadline)"
+    r"(?:\s+(?:of|for)\s+\S+)?\s+(?:to|until)(?![A-Za-z])",
     _I,
 )
 _QUERY_LEAD: Final = re.compile(
@@ -227,10 +231,11 @@ _QUERY_TOPIC: Final = re.compile(
 _SHOW_ME_TAIL: Final = re.compile(
     r"(?:给我|发我|让我)?(?:看看|看一下|看下|瞧瞧|列一下|列出来|列个清单|列下|汇总一下)[\s.。!！~🙏]*$")
 # A bare noun phrase naming someone's work items (`我负责的任务`, `逾期的任务`, `my open tasks`).
+# Each optional word owns the spaces after it, so a long run of spaces cannot backtrack.
 _MY_TASKS: Final = re.compile(
-    r"(?:我|我们|我的|你|大家)?\s*(?:负责|参与|名下|手上|手头|逾期|过期|到期|未完成|没完成|待办|还没做)?"
-    r"\s*的?\s*(?:任务|待办|事项|todo\s*list|todos?)(?:\s*(?:有哪些|清单|列表))?[\s?？。!！]*"
-    r"|(?:my|our)\s+(?:open\s+|overdue\s+|pending\s+)?(?:tasks|todos|to-?dos|work\s+items)[\s?.!]*",
+    r"(?:(?:我们|我的|我|你|大家)\s*)?(?:(?:负责|参与|名下|手上|手头|逾期|过期|到期|未完成|没完成|待办|还没做)\s*)?"
+    r"(?:的\s*)?(?:任务|待办|事项|todo\s*list|todos?)(?:\s*(?:有哪些|清单|列表))?[?？。!！]?"
+    r"|(?:my|our)\s+(?:(?:open|overdue|pending)\s+)?(?:tasks|todos|to-?dos|work\s+items)[?.!]?",
     re.IGNORECASE)
 _REQUEST_LEAD: Final = re.compile(
     r"^\s*(?:(?:can|could|would|will)\s+(?:you|someone|u)|pls|please|能不能|能否|可以|可否|麻烦|请|帮忙|帮我)",
@@ -578,39 +583,14 @@ def _decide_intent(norm: str, task_ref: str | None, shift: Shift | None, has_due
     if _QUESTION_END.search(stripped) and _QUERY_TOPIC.search(stripped) \
             and not _REQUEST_LEAD.search(stripped):
         return "query", 0.6
-    if task_ref is None and (_SHOW_ME_TAIL.search(rest) or _MY_TASKS.fullmatch(rest.strip())) \
-            and _QUERY_TOPIC.search(rest):
-        # `今天的 todo list 给我看看`, `逾期的任务列一下`, `这周我负责的任务`
+    if task_ref is None and not has_people and \
+            _MY_TASKS.fullmatch(_SHOW_ME_TAIL.sub("", rest).strip()):
+        # `今天的 todo list 给我看看`, `逾期的任务列一下`, `这周我负责的任务`: nothing but work
+        # items, perhaps with a request to be shown them
         return "query", 0.7
     if _COMPLETE_TAIL.search(stripped) and not has_due:
         return "complete", 0.65
     return "create", 0.6
-
-
-_DATE_LIST_GAP: Final = re.compile(r"[\s,，、/]*(?:和|或|及|与|跟|或者|and|or|&)?[\s,，、/]*", _I)
-# A date expression that ends in one of these says when the task is due or starts.
-_TIME_CONNECTOR_END: Final = re.compile(r"(?:前|内|后|起|开始|截止|为止|之间)\s*$")
-_TIME_CONNECTOR_START: Final = re.compile(
-    r"^\s*(?:在|于|从|自|截止|截至|到|by|before|due|on|at|until|till|from|starting|for|in|"
-    r"within|after)\b", _I)
-
-
-def _named_in_passing(text: str, span: TimeSpan, previous_end: int | None) -> bool:
-    """Whether a date the message does not use for due, start or repeat belongs to the title:
-    a bare expression run straight into the word it describes (`第四季度复盘PPT`, `圣诞贺卡`,
-    `Q4 report` when something else is the deadline)."""
-    words = text[span.start:span.end]
-    if _TIME_CONNECTOR_END.search(words) or _TIME_CONNECTOR_START.search(words):
-        return False
-    if previous_end is not None and previous_end <= span.start and \
-            _DATE_LIST_GAP.fullmatch(text, previous_end, span.start):
-        return False  # `周三和周五开会`: the second of a list of dates
-    after = text[span.end:span.end + 1]
-    if not after:
-        return False
-    if has_cjk(words):
-        return has_cjk(after) or after.isalnum()
-    return after == " " and text[span.end + 1:span.end + 2].isalpha()
 
 
 def parse(text: str, now: datetime, tz: tzinfo | None = None,
@@ -645,11 +625,9 @@ def parse(text: str, now: datetime, tz: tzinfo | None = None,
     searched = work.text()
     times = find_times(searched, local_now, calendar, workday_end, prefer_zh=lang == "zh")
     used = {id(span) for span in times.used}
-    previous_end: int | None = None
-    for span in times.spans:
-        if id(span) in used or not _named_in_passing(searched, span, previous_end):
+    for span, passing in zip(times.spans, named_in_passing(searched, times.spans), strict=True):
+        if id(span) in used or not passing:
             work.take(span.start, span.end)
-        previous_end = span.end
     # After the dates are gone, a trailing `high`/`low` is visibly a marker, not a word.
     priority = _priority(work)
 

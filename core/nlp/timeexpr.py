@@ -11,6 +11,7 @@ from typing import Final
 from dateutil.rrule import rrulestr
 
 from core.calendar import WorkCalendar
+from core.nlp.text import has_cjk
 from core.nlp.time_en import find_times_en
 from core.nlp.time_zh import find_times_zh, period_start
 from core.nlp.types import TimeSpan
@@ -170,6 +171,48 @@ def absorb_connectors(text: str, span: TimeSpan) -> TimeSpan:
     return replace(span, start=start, end=end)
 
 
+# Between two dates of a list: nothing (the connector went with the first date) or a connector,
+# never only a space (`明天 圣诞贺卡` is a date and a card).
+_DATE_LIST_GAP: Final = re.compile(r"(?:\s*(?:[,，、/]|和|或|及|与|跟|或者|and|or|&)\s*)*", re.IGNORECASE)
+# A date expression that ends in one of these says when the task is due or starts.
+_TIME_CONNECTOR_END: Final = re.compile(r"(?:前|内|后|起|开始|截止|为止|之间)\s*$")
+_TIME_CONNECTOR_START: Final = re.compile(
+    r"^\s*(?:在|于|从|自|截止|截至|到|by|before|due|on|at|until|till|from|starting|for|in|"
+    r"within|after)\b", re.IGNORECASE)
+
+
+def named_in_passing(text: str, spans: list[TimeSpan]) -> list[bool]:
+    """For each span, whether it names a date in passing rather than saying when: a bare
+    expression run straight into the word it describes (`第四季度复盘PPT`, `圣诞贺卡`, `the Q4
+    report`, `the Dec 3 all-hands`). Such a span is due only when nothing else is, and stays in
+    the title when unused."""
+    flags: list[bool] = []
+    for i, span in enumerate(spans):
+        before = spans[i - 1].end if i > 0 else None
+        after = spans[i + 1].start if i + 1 < len(spans) else None
+        flags.append(_in_passing(text, span, before, after))
+    return flags
+
+
+def _in_passing(text: str, span: TimeSpan, previous_end: int | None,
+                next_start: int | None) -> bool:
+    words = text[span.start:span.end]
+    if _TIME_CONNECTOR_END.search(words) or _TIME_CONNECTOR_START.search(words):
+        return False
+    if previous_end is not None and previous_end <= span.start and \
+            _DATE_LIST_GAP.fullmatch(text, previous_end, span.start):
+        return False  # `周三和周五开会`: the second of a list of dates
+    if next_start is not None and span.end <= next_start and \
+            _DATE_LIST_GAP.fullmatch(text, span.end, next_start):
+        return False  # ... and the first
+    after = text[span.end:span.end + 1]
+    if not after:
+        return False
+    if has_cjk(words):
+        return has_cjk(after) or after.isalnum()
+    return after == " " and text[span.end + 1:span.end + 2].isalpha()
+
+
 def find_times(text: str, now: datetime, calendar: WorkCalendar, workday_end: time,
                prefer_zh: bool) -> TimeResult:
     """Find every date/time expression in `text` and decide what is due, what starts, what repeats."""
@@ -186,7 +229,12 @@ def find_times(text: str, now: datetime, calendar: WorkCalendar, workday_end: ti
     start: date | datetime | None = None
     recurrence: str | None = None
     used: list[TimeSpan] = []
+    passing = named_in_passing(text, spans)
+    # the deadline is the first date said as one; a date named in passing only if none is
+    points = [sp for sp, flag in zip(spans, passing, strict=True) if sp.kind == "point" and not flag]
     for span in spans:
+        if span.kind == "point" and points and span is not points[0]:
+            continue
         if span.kind == "start":
             if start is None:
                 start = span.value

@@ -114,6 +114,10 @@ def test_numeric_dates_follow_the_language_of_the_message(text: str, due: str) -
         ("Compare answers on pages 10-20 of the handbook by Monday", "2026-11-30"),
         ("10-20 开会", "2027-10-20"),
         ("3個工作天後 交測試報告", "2026-11-27"),  # Taiwan's 工作天 is 工作日
+        # a date named in passing is due only when nothing else is
+        ("圣诞贺卡 下周一", "2026-11-30"),
+        ("slides for the Dec 3 all-hands by Friday", "2026-11-27"),
+        ("周三和周五开会", "2026-11-25"),
     ],
 )
 def test_names_and_ranges_that_look_like_dates_leave_the_real_one(text: str, due: str) -> None:

@@ -178,6 +178,7 @@ def test_create_message_keeps_an_issue_key_in_its_title() -> None:
         # earlier, not later
         ("bring WEB-11 forward by 2 days", -2, "day"), ("move WEB-3 up by 2 days", -2, "day"),
         ("pull API-1 in by a day", -1, "day"),
+        ("WEB-9 move in 3 days", 3, "day"),  # "in 3 days" is later, not "move in"
         ("#18 延後3個工作天", 3, "workday"),  # Taiwan's 工作天
     ],
 )
@@ -241,6 +242,8 @@ def test_shifts(text: str, amount: int, unit: str) -> None:
         ("整理一季度财报的 3 个关键指标", "整理一季度财报的 3 个关键指标"),
         ("核对第 10-20 页的翻译", "核对第 10-20 页的翻译"),
         ("check pages 10-20 of the handbook", "check pages 10-20 of the handbook"),
+        ("明天 圣诞贺卡", "圣诞贺卡"),  # a space is not a list of dates
+        ("slides for the Dec 3 all-hands by Friday", "slides for the Dec 3 all-hands"),
         # a message opening with "at N" says when; "look at 3 options" counts things
         ("at 4 demo the 2FA flow", "demo the 2FA flow"),
         ("look at 3 options", "look at 3 options"),
