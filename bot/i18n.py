@@ -62,4 +62,3 @@ def error_text(lang: Lang, err: PMError) -> str:
         return text if not hint else f"{text}\n{hint}"
     prefix = "" if isinstance(err, NotFound | PermissionDenied) else "⚠️ "
     return prefix + str(err)
-
