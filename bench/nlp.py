@@ -452,7 +452,8 @@ def main() -> None:
                        ("contract_tasks_long", "Long messages with context around one task"),
                        ("contract_tasks_final", "Final cross-section of a week's messages"),
                        ("contract_tasks_reschedule", "Changing when a task is due"),
-                       ("contract_tasks_deadlines", "Deadlines attached every way")]:
+                       ("contract_tasks_deadlines", "Deadlines attached every way"),
+                       ("contract_tasks_create_lookalikes", "New work in other intents' words")]:
         report_tasks(load_jsonl(CONTRACT_SETS / f"{name}.jsonl"),
                      title=f"{what} written from the contract (tests/corpus/{name}.jsonl)")
     report_speed(time_cases, task_cases, dp_seconds)

@@ -221,6 +221,12 @@ _QUESTION_WORD: Final = re.compile(
     _I,
 )
 # A bare question is a query only when it is about work items.
+# The topics that are the team's work items themselves, not just words about progress.
+_WORK_ITEMS: Final = re.compile(
+    r"任务|待办|事项|逾期|(?<![A-Za-z])(?:tasks?|todos?|to-dos?|overdue|assigned\s+to\s+me"
+    r"|(?:everything|anything|what(?:'s|\s+is)?)\s+(?:still\s+)?(?:due|open|pending))(?![A-Za-z])",
+    _I,
+)
 _QUERY_TOPIC: Final = re.compile(
     r"任务|待办|事项|工作|事情|截止|到期|逾期|过期|进度|进展|安排|计划|(?<![A-Za-z])(?:tasks?|todos?|due"
     r"|overdue|deadlines?|assigned|open|pending|blocked|progress|status|my|outstanding|remaining)"
@@ -577,8 +583,10 @@ def _decide_intent(norm: str, task_ref: str | None, shift: Shift | None, has_due
     bare = _REQUEST_LEAD.sub("", stripped, count=1).lstrip(" ,，:：")
     if _QUERY_LEAD.search(bare) or _QUERY_ANY.search(stripped):
         return "query", 0.85
-    if _WEAK_QUERY_LEAD.search(bare) and (_QUERY_TOPIC.search(stripped)
-                                          or _QUESTION_END.search(stripped)):
+    if _WEAK_QUERY_LEAD.search(bare) and (_QUESTION_END.search(stripped) or (
+            _QUERY_TOPIC.search(stripped) and (not has_due or _WORK_ITEMS.search(stripped)))):
+        # `show my tasks due this week` asks; `list all open invoices by Friday` and
+        # `看看装修进度 周六上午10点` are work with a deadline
         return "query", 0.8
     if _QUESTION_END.search(stripped) and _QUERY_TOPIC.search(stripped) \
             and not _REQUEST_LEAD.search(stripped):

@@ -29,7 +29,8 @@ TASK_SETS = ("contract_tasks", "contract_tasks_chat", "contract_tasks_slack",
              "contract_tasks_dingtalk", "contract_tasks_mixed", "contract_tasks_intents",
              "contract_tasks_lookalikes", "contract_tasks_series", "contract_tasks_fields",
              "contract_tasks_traditional", "contract_tasks_regional_en", "contract_tasks_long",
-             "contract_tasks_final", "contract_tasks_reschedule", "contract_tasks_deadlines")
+             "contract_tasks_final", "contract_tasks_reschedule", "contract_tasks_deadlines",
+             "contract_tasks_create_lookalikes")
 TASKS = [case for name in TASK_SETS for case in _load(f"{name}.jsonl")]
 TIME_SETS = ("contract_time", "contract_time_sentences", "contract_time_styles",
              "contract_time_edges", "contract_time_final")

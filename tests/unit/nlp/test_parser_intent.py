@@ -74,6 +74,9 @@ NOW = datetime(2026, 11, 24, 9, 30, tzinfo=SH)
         ("WEB-7 the slip date field is wrong, fix tomorrow", "create"),
         ("add ✅ emoji reaction to WEB-3 messages tomorrow", "create"),
         ("WEB-3 改完确认ok了再发布 明天", "create"),
+        ("list all open vendor invoices in a spreadsheet by Friday", "create"),
+        ("看看新办公室的装修进度 周六上午10点", "create"),
+        ("show my tasks due this week", "query"), ("list everything due before Dec 15", "query"),
         # a question that is neither about the team's tasks nor a request
         ("Can we do next Friday?", "unknown"),
         ("今天要交什么？", "query"),
