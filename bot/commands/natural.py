@@ -31,6 +31,8 @@ from core.timeutil import parse_hhmm_or_none, week_end, zone
 from core.when import due_from_contract
 
 _LATIN = re.compile(r"[A-Za-z]{2}")
+# Not words of a language: task keys, mentions, tags, Slack's <...> tokens (`WEB-1 ✅`).
+_NOT_WORDS = re.compile(r"[A-Za-z][A-Za-z0-9]*-\d+|[@#＠<]\S*")
 
 
 class NaturalLanguage:
@@ -90,8 +92,9 @@ def make_handler(settings: Settings) -> NaturalLanguage:
 
 def handle_parsed(req: Request, parsed: ParseResult) -> Reply:
     """Act on a parse result: create, complete, reassign, postpone or answer a query."""
-    if parsed.lang == "zh" or _LATIN.search(req.text):
-        req.lang = parsed.lang  # answer in the language written; emoji alone keep the user's
+    if parsed.lang == "zh" or _LATIN.search(_NOT_WORDS.sub(" ", req.text)):
+        # answer in the language written; a key and an emoji alone keep the user's
+        req.lang = parsed.lang
     if parsed.intent == "create" and parsed.title:
         return _create(req, parsed)
     if parsed.intent == "complete" and parsed.task_ref:

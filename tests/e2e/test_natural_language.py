@@ -292,3 +292,17 @@ def test_a_slow_llm_does_not_hold_up_other_messages(sqlite_engine: Engine) -> No
         assert reply.ok
         assert slow.is_alive(), "the LLM answered before the command ran: nothing was shown"
         slow.join(10)
+
+
+@pytest.mark.parametrize(("text", "answer"), [("WEB-1 ✅", "已完成"), ("WEB-1 done", "done")])
+def test_a_key_and_an_emoji_keep_the_users_language(chat: ConsoleChat, text: str,
+                                                    answer: str) -> None:
+    # alice reads Chinese (the router's default); `WEB-1 ✅` is written in no language at all,
+    # while `WEB-1 done` is English and is answered in English
+    created = chat.say("alice", "写周报 #WEB")
+    assert created is not None
+    assert created.ok, created.text
+    reply = chat.say("alice", text)
+    assert reply is not None
+    assert reply.ok, reply.text
+    assert answer in reply.text
