@@ -341,17 +341,21 @@ def list_members(ctx: Ctx, key: str) -> list[MemberOut]:
     return [MemberOut(user=user_ref(u), role=Role(m.role)) for m, u in rows]
 
 
-def ensure_channel(
-    ctx: Ctx, *, platform: str, tenant: str, channel_id: str, name: str = ""
-) -> Channel:
-    """The stored channel for a platform channel id, created on first sight."""
-    channel = ctx.session.exec(
+def _find_channel(ctx: Ctx, platform: str, tenant: str, channel_id: str) -> Channel | None:
+    return ctx.session.exec(
         select(Channel).where(
             Channel.platform == platform,
             Channel.tenant == tenant,
             Channel.channel_id == channel_id,
         )
     ).first()
+
+
+def ensure_channel(
+    ctx: Ctx, *, platform: str, tenant: str, channel_id: str, name: str = ""
+) -> Channel:
+    """The stored channel for a platform channel id, created on first sight."""
+    channel = _find_channel(ctx, platform, tenant, channel_id)
     if channel is None:
         channel = Channel(
             platform=platform,
@@ -421,13 +425,7 @@ def bound_channel(
     ctx: Ctx, *, platform: str, tenant: str, channel_id: str
 ) -> tuple[Channel, Project]:
     """A channel and the project it is bound to; `InvalidInput` when it is bound to none."""
-    channel = ctx.session.exec(
-        select(Channel).where(
-            Channel.platform == platform,
-            Channel.tenant == tenant,
-            Channel.channel_id == channel_id,
-        )
-    ).first()
+    channel = _find_channel(ctx, platform, tenant, channel_id)
     project = (
         ctx.session.get(Project, channel.project_id) if channel and channel.project_id else None
     )
