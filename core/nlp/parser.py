@@ -146,14 +146,16 @@ _PRIORITY_WORDS: Final = {"urgent": 1, "紧急": 1, "high": 2, "高": 2, "medium
 _ONLY_MARKS: Final = re.compile(r"[\s()\[\]【】（）.!,;:]*")
 _EN_LEVEL_WORD: Final = re.compile(r"^(?:high|medium|low|important|critical)$", _I)
 
+# Chinese "it is done" (`做完了`, `已经搞定`) and a check mark, shared by the patterns below.
+_ZH_DONE: Final = (r"(?:已经?|都)?(?:完成|[做写弄搞改修办跑测审发交]完|搞定|弄好|做好|写好|改好|解决|关闭|关掉"
+                   r"|完工|完结|修复|修好)(?:了|啦|喽)|已经?(?:完成|搞定|解决|关闭|修复)")
+_CHECK_MARK: Final = r"[✅✔☑]|:(?:white_check_mark|heavy_check_mark|ballot_box_with_check):"
 _COMPLETE: Final = re.compile(
-    r"(?:已经?|都)?(?:完成|[做写弄搞改修办跑测审发交]完|搞定|弄好|做好|写好|改好|解决|关闭|关掉|完工|完结|修复|修好)(?:了|啦|喽)"
-    r"|已经?(?:完成|搞定|解决|关闭|修复|上线|处理)|(?:标记|标为|设为)(?:为)?(?:已)?完成"
+    rf"{_ZH_DONE}|已经?(?:上线|处理)|(?:标记|标为|设为)(?:为)?(?:已)?完成"
     r"|^\s*(?:完成|关闭|搞定|结束)\s|(?<![A-Za-z])(?:done|finished|completed|complete|closed|close|resolved"
     r"|resolve|fixed|finish|wrapped\s+up|shipped|merged)(?![A-Za-z])"
     # ✅ and ok了 mark a task done at an end of the message, not inside a sentence
-    r"|(?<![A-Za-z])ok(?:了|啦|喽)[\s!！~。.]*$|^\s*(?:[✅✔☑]|:(?:white_check_mark|heavy_check_mark):)"
-    r"|(?:[✅✔☑]|:(?:white_check_mark|heavy_check_mark|ballot_box_with_check):)[\s!！~。.]*$"
+    rf"|(?<![A-Za-z])ok(?:了|啦|喽)[\s!！~。.]*$|^\s*(?:{_CHECK_MARK})|(?:{_CHECK_MARK})[\s!！~。.]*$"
     r"|(?:干|忙|整|处理|搞|修|跑|测)完(?:了|啦|喽)",
     _I,
 )
@@ -164,8 +166,7 @@ _COMPLETE_VERB: Final = re.compile(
     _I,
 )
 _COMPLETE_TAIL: Final = re.compile(
-    r"(?:(?:已经?|都)?(?:完成|[做写弄搞改修办跑测审发交]完|搞定|弄好|做好|写好|改好|解决|关闭|完工|修复|修好)(?:了|啦|喽)"
-    r"|已经?(?:完成|搞定|解决|关闭|修复)"
+    rf"(?:{_ZH_DONE}"
     r"|(?<![A-Za-z])(?:is\s+)?(?:done|finished|completed|closed|resolved|fixed))[\s.!。！~]*$",
     _I,
 )
