@@ -9,7 +9,8 @@ contract's "Scoring" section and the corpus README:
   the case's `grain` (second, minute, hour, day, same ISO week, month, quarter, year). A
   date-only answer cannot match an hour/minute/second grain. `tz: naive` cases compare wall
   clocks; the others compare instants in `expected`'s offset. The headline figure excludes
-  holidays and past/future-ambiguous cases, which are reported on their own lines.
+  holidays, past/future-ambiguous cases and lines the corpus marks `scope: out`, which are
+  reported on their own lines.
 - tasks_dev.jsonl: each field on its own; `title` after lower-casing and dropping white space and
   punctuation; `due`/`start` at the stated grain (a date matches a date, a time to the minute).
 
@@ -205,6 +206,8 @@ class Tally:
 
 
 def _group(case: dict[str, Any]) -> str:
+    if case.get("scope") == "out":
+        return "out of scope"
     if case.get("category") == "holiday":
         return "holiday"
     if case.get("ambiguous") == "past_future":
@@ -332,7 +335,7 @@ def report_time(
             theirs[key].add(_dateparser_matches(case, dateparser_values[i]))
     rows = []
     for lang in sorted({k[0] for k in rules}):
-        for group in ("main", "past/future", "holiday"):
+        for group in ("main", "past/future", "holiday", "out of scope"):
             if (lang, group) in rules:
                 ours, other = rules[(lang, group)], theirs[(lang, group)]
                 rows.append(

@@ -29,7 +29,7 @@ from core.calendar import WeekdayCalendar  # noqa: E402
 from core.nlp.time_en import find_times_en  # noqa: E402
 from core.nlp.types import TimeSpan  # noqa: E402
 
-DEFAULT_CORPUS = Path("/work/shared/corpus/time_dev.jsonl")
+DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "time_dev.jsonl"
 _CAL = WeekdayCalendar()
 
 
@@ -41,7 +41,9 @@ def load_cases(path: Path = DEFAULT_CORPUS) -> list[dict[str, Any]]:
 
 
 def group_of(case: dict[str, Any]) -> str:
-    """`holiday`, `past_future` or `scored`."""
+    """`out` (outside the contract's scope), `holiday`, `past_future` or `scored`."""
+    if case.get("scope") == "out":
+        return "out"
     if case.get("category") == "holiday":
         return "holiday"
     if case.get("ambiguous") == "past_future":

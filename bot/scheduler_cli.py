@@ -113,7 +113,7 @@ def cmd_notifications(args: argparse.Namespace) -> int:
     from storage.db import session_scope
 
     settings = _settings()
-    app = build_app(settings)
+    app = build_app(settings, clock=_parse_now(args.now))
     try:
         with session_scope(app.engine) as session:
             ctx = Ctx(session, to_actor(_operator(session, args.as_user), "cli"), app.clock)
@@ -172,4 +172,7 @@ def register(subparsers: Any) -> None:
     notes.add_argument("--limit", type=int, default=50)
     notes.add_argument("--json", action="store_true")
     notes.add_argument("--as", dest="as_user", default=None, help="act as this admin user")
+    notes.add_argument(
+        "--now", default=None, help="retry as of this ISO time (default: now), as tick does"
+    )
     notes.set_defaults(func=cmd_notifications)

@@ -77,7 +77,8 @@ def test_operators_list_cancel_and_retry(db_url: str) -> None:
     code, out = _run("notifications", "cancel", row["dedupe_key"])
     assert out.split() == [str(row["id"]), "cancelled", row["dedupe_key"]]
     assert _run("tick", "--now", "2026-12-01T18:00+08:00", "--json") == (0, "[]\n")
-    assert _run("notifications", "retry", str(row["id"]))[0] == 0
+    # The retried row is due at the operator's now; the test's now is the frozen 18:00.
+    assert _run("notifications", "retry", str(row["id"]), "--now", "2026-12-01T18:00+08:00")[0] == 0
     code, out = _run("tick", "--now", "2026-12-01T18:01+08:00", "--json")
     assert [s["kind"] for s in json.loads(out)] == ["overdue"]
     err = io.StringIO()
