@@ -240,6 +240,12 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "worker":
         import logging
 
+        shift = os.environ.get("PMBOT_TEST_CLOCK_SHIFT")
+        if shift:  # the test suite runs with its clock moved (tests/conftest.py); follow it
+            import time_machine
+
+            time_machine.travel(time.time() + float(shift), tick=True).start()
+
         import structlog
 
         structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))

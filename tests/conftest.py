@@ -26,6 +26,28 @@ from storage.scratch import scratch_database
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """`PMBOT_TEST_TODAY=2030-02-28 pytest` runs the whole suite with the clock moved there.
+
+    No test may depend on the real date; this is how that is checked (`make test-dates`). The
+    clock keeps ticking from the chosen day's 10:00 UTC, before collection, so dates computed at
+    import time move too.
+    """
+    today = os.environ.get("PMBOT_TEST_TODAY")
+    if today:
+        import time
+        from datetime import datetime
+
+        import time_machine
+
+        target = datetime.fromisoformat(f"{today}T10:00:00+00:00")
+        # Helper processes the tests start (the reliability workers) follow the same clock.
+        os.environ["PMBOT_TEST_CLOCK_SHIFT"] = str(target.timestamp() - time.time())
+        traveller = time_machine.travel(target, tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _logs_to_stderr() -> Iterator[None]:
     """Log lines go to stderr in tests, as in pmbot, so they never mix into a reply on stdout."""
