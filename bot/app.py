@@ -13,7 +13,6 @@ from sqlalchemy.engine import Engine
 
 from bot.router import Router
 from bot.settings import Settings
-from core.calendar import WorkCalendar
 from core.clock import Clock, SystemClock
 from core.messages import Notifier
 from storage.db import make_engine
@@ -30,7 +29,6 @@ class App:
     engine: Engine
     clock: Clock
     router: Router
-    calendar: WorkCalendar | None
     notifiers: dict[str, Notifier] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -67,14 +65,6 @@ def build_notifiers(settings: Settings, engine: Engine, clock: Clock) -> dict[st
     return notifiers
 
 
-def default_calendar() -> WorkCalendar | None:
-    """The organisation's working calendar (China's, with make-up days, when available)."""
-    import core.calendar as cal
-
-    factory = getattr(cal, "calendar_for", None)
-    return factory("CN") if factory else cal.WeekdayCalendar()
-
-
 def build_app(
     settings: Settings,
     *,
@@ -87,11 +77,9 @@ def build_app(
     if migrate:
         upgrade(engine)
     clock = clock or SystemClock()
-    calendar = default_calendar()
     router = Router(
         engine,
         clock,
-        calendar=calendar,
         default_timezone=settings.timezone,
         default_language=settings.language,
         natural_language=natural_language_handler(settings),
@@ -102,7 +90,6 @@ def build_app(
         engine=engine,
         clock=clock,
         router=router,
-        calendar=calendar,
         notifiers=build_notifiers(settings, engine, clock),
     )
 

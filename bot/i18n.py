@@ -33,6 +33,7 @@ _ACTIONS_ZH = {
     "change the budget": "修改预算",
     "read the history of changes": "查看变更记录",
     "bind a chat channel to the project": "绑定群/频道",
+    "change the organisation's calendar": "修改组织的工作日历",
 }
 _ROLES_ZH = {
     "admin": "管理员(admin)",

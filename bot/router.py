@@ -29,6 +29,7 @@ from core.errors import InvalidInput, PMError
 from core.messages import Reply
 from core.models import Identity, InboundEvent, User
 from core.schemas import Actor
+from core.services.calendars import organisation_calendar
 from core.services.context import Ctx
 from core.services.projects import channel_project_key
 from core.services.users import ensure_user, resolve_user, to_actor
@@ -105,7 +106,12 @@ class Request:
     def when(self, text: str) -> tuple[date, datetime | None]:
         """Resolve a date/time argument in the actor's zone."""
         tz = zone(self.actor.timezone)
-        return resolve_when(text, self.ctx.now.astimezone(tz), tz, self.router.calendar)
+        return resolve_when(text, self.ctx.now.astimezone(tz), tz, self.calendar)
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        """The calendar dates in this message count on: the organisation's, with its entries."""
+        return self.router.calendar or organisation_calendar(self.ctx.session)
 
     def t(self, en: str, zh: str, /, **kw: object) -> str:
         """Text in the actor's language."""
@@ -194,7 +200,7 @@ class Router:
         engine: Engine,
         clock: Clock,
         *,
-        calendar: WorkCalendar | None = None,
+        calendar: WorkCalendar | None = None,  # None: the organisation's, read per message
         default_timezone: str = "UTC",
         default_language: str = "zh",
         natural_language: NLHandler | None = None,
@@ -281,8 +287,9 @@ class Router:
                     Identity.external_id == inbound.user_id,
                 )
             ).first()
+            calendar = self.calendar or organisation_calendar(session)
         zone_name = timezone or inbound.user_timezone or self.default_timezone
-        return prepare(text, zone_name, self.clock.now(), self.calendar)
+        return prepare(text, zone_name, self.clock.now(), calendar)
 
     def _record_event(self, session: Session, inbound: Inbound) -> bool:
         assert inbound.event_id is not None

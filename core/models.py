@@ -359,6 +359,24 @@ class CalendarOverride(SQLModel, table=True):
     note: str = Field(default="", max_length=200)
 
 
+class CalendarYear(SQLModel, table=True):
+    """An official schedule supplied for one year (entered or imported), org-wide or per project.
+
+    A Chinese year the packages know only by its public holidays is incomplete until its make-up
+    working days are supplied; this row says they were, by whom and how.
+    """
+
+    __table_args__ = (sa.Index("ix_calendaryear_year", "year", "project_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int | None = Field(default=None, foreign_key="project.id", ondelete="CASCADE")
+    year: int
+    how: str = Field(max_length=16)  # "entered" or "imported"
+    note: str = Field(default="", max_length=200)
+    actor_id: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
 class Alias(SQLModel, table=True):
     """Another name a user is known by in mentions (`@老王`)."""
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from core.calendar import WorkCalendar, last_workday_on_or_before
 from core.errors import InvalidInput
 from core.timeutil import END_OF_WORKDAY, zone
 
@@ -146,8 +147,15 @@ def reminder_times(
     offsets: tuple[int, ...] | None,
     tz: str,
     workday_end: time = END_OF_WORKDAY,
+    calendar: WorkCalendar | None = None,
+    not_before: datetime | None = None,
 ) -> list[ReminderTime]:
-    """When a task's reminders fire for someone in zone `tz`, earliest first."""
+    """When a task's reminders fire for someone in zone `tz`, earliest first.
+
+    With a `calendar`, a reminder that would fire on a day off (a task due on a holiday, or a
+    day-before reminder landing on a Sunday) fires at the same time on the last working day
+    before, unless that moment is already past (`not_before`): then it keeps its own.
+    """
     if due_at is not None:
         chosen = DEFAULT_TIMED_OFFSETS if offsets is None else offsets
         times = [ReminderTime(o, (due_at - timedelta(minutes=o)).astimezone(UTC)) for o in chosen]
@@ -164,7 +172,22 @@ def reminder_times(
             times.append(ReminderTime(off, local.astimezone(UTC)))
     else:
         return []
+    if calendar is not None:
+        times = [_on_a_working_day(r, calendar, tz, not_before) for r in times]
     return sorted(times, key=lambda r: r.at)
+
+
+def _on_a_working_day(
+    rt: ReminderTime, calendar: WorkCalendar, tz: str, not_before: datetime | None
+) -> ReminderTime:
+    local = rt.at.astimezone(zone(tz))
+    day = last_workday_on_or_before(calendar, local.date())
+    if day == local.date():
+        return rt
+    moved = datetime.combine(day, local.time(), tzinfo=zone(tz)).astimezone(UTC)
+    if not_before is not None and moved < not_before <= rt.at:
+        return rt
+    return ReminderTime(rt.offset, moved)
 
 
 def parse_hhmm(text: str) -> time:

@@ -1,5 +1,5 @@
 """Command modules; importing this package registers every command with the router."""
 
-from bot.commands import general, notify, projects, tasks
+from bot.commands import calendar, general, notify, projects, tasks
 
-__all__ = ["general", "notify", "projects", "tasks"]
+__all__ = ["calendar", "general", "notify", "projects", "tasks"]

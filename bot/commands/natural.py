@@ -8,7 +8,7 @@ ambiguous people are asked about, never guessed.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -17,7 +17,7 @@ from bot.i18n import Lang, tr
 from bot.render import format_due, table_header, task_fields, task_line, task_row
 from bot.router import Request
 from bot.settings import Settings
-from core.calendar import WeekdayCalendar, WorkCalendar, add_workdays
+from core.calendar import WorkCalendar
 from core.errors import InvalidInput
 from core.messages import Button, Reply
 from core.nlp import is_broadcast, parse_message
@@ -81,7 +81,7 @@ class NaturalLanguage:
         """Act on the message, using the parse prepared before the transaction if there is one."""
         parsed = req.prepared
         if not isinstance(parsed, ParseResult):
-            parsed = self.prepare(req.text, req.actor.timezone, req.ctx.now, req.router.calendar)
+            parsed = self.prepare(req.text, req.actor.timezone, req.ctx.now, req.calendar)
         return handle_parsed(req, parsed)
 
 
@@ -194,34 +194,13 @@ def _create(req: Request, parsed: ParseResult) -> Reply:
 def _postpone(req: Request, parsed: ParseResult) -> Reply:
     assert parsed.task_ref is not None
     if parsed.shift is not None:
-        amount, unit = parsed.shift.amount, parsed.shift.unit
-        task = svc.show_task(req.ctx, parsed.task_ref, default_project=req.default_project)
-        old_date = task.due_date
-        if old_date is None:
-            raise InvalidInput(
-                req.t("{k} has no due date to move", "{k} 还没有截止时间", k=task.key),
-                hint=req.t("set one: due {k} DATE", "先设置：截止 {k} 日期", k=task.key),
-            )
-        if unit in ("day", "week", "minute", "hour"):
-            delta = {
-                "day": timedelta(days=amount),
-                "week": timedelta(weeks=amount),
-                "minute": timedelta(minutes=amount),
-                "hour": timedelta(hours=amount),
-            }[unit]
-            task = svc.shift_due(req.ctx, task.key, delta)
-        else:
-            calendar = req.router.calendar or WeekdayCalendar()
-            new_date: date = (
-                add_workdays(calendar, old_date, amount)
-                if unit == "workday"
-                else old_date + relativedelta(months=amount)
-            )
-            new_at = None
-            if task.due_at is not None:
-                local = task.due_at.astimezone(zone(task.project_timezone))
-                new_at = local + (new_date - old_date)
-            task = svc.set_due(req.ctx, task.key, new_date, new_at)
+        task = svc.postpone_task(
+            req.ctx,
+            parsed.task_ref,
+            parsed.shift.amount,
+            parsed.shift.unit,
+            default_project=req.default_project,
+        )
     else:
         assert parsed.due is not None
         due_date, due_at = due_from_contract(parsed.due, zone(req.actor.timezone))

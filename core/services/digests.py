@@ -11,7 +11,7 @@ constant number of queries whatever the number of tasks.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -22,7 +22,6 @@ from sqlmodel import Session, col, select
 from core.calendar import WorkCalendar, calendar_for
 from core.messages import Reply
 from core.models import (
-    CalendarOverride,
     Channel,
     Dependency,
     DependencyType,
@@ -36,6 +35,16 @@ from core.models import (
 )
 from core.planning import Link, milestones_at_risk, workdays_between
 from core.reminders import parse_hhmm
+from core.services.calendars import (
+    CALENDAR_NOTICE,
+    Gap,
+    calendar_gaps,
+    calendar_with,
+    gap_text,
+    load_entries,
+    organisation_calendar,
+    project_calendar,
+)
 from core.services.notifications import (
     DIGEST,
     PERSONAL_DIGEST,
@@ -51,6 +60,7 @@ from core.timeutil import zone
 # A digest may go out this late after its time (downtime); later than that, the day is skipped.
 DIGEST_LATE_LIMIT = timedelta(hours=6)
 PERSONAL_DIGEST_TIME = time(9, 0)
+CALENDAR_NOTICE_TIME = time(10, 0)
 OPEN = (TaskStatus.TODO.value, TaskStatus.DOING.value, TaskStatus.BLOCKED.value)
 MAX_LINES = 10
 
@@ -165,28 +175,6 @@ class _ProjectState:
     links: list[Link]
 
 
-def _overrides(session: Session, project_ids: Sequence[int]) -> dict[int | None, dict[date, bool]]:
-    out: dict[int | None, dict[date, bool]] = defaultdict(dict)
-    for o in session.exec(
-        select(CalendarOverride).where(
-            sa.or_(
-                col(CalendarOverride.project_id).is_(None),
-                col(CalendarOverride.project_id).in_(list(project_ids)),
-            )
-        )
-    ).all():
-        out[o.project_id][o.day] = o.is_workday
-    return out
-
-
-def _calendar(
-    overrides: dict[int | None, dict[date, bool]], project: Project, code: str | None = None
-) -> WorkCalendar:
-    merged = dict(overrides.get(None, {}))
-    merged.update(overrides.get(project.id, {}))
-    return calendar_for(code or project.calendar, merged)
-
-
 def _load(
     session: Session, project: Project, since: datetime, calendar: WorkCalendar
 ) -> _ProjectState:
@@ -273,7 +261,7 @@ def build_daily_digest(
     """A project's digest as of `now` in zone `tz`: due today, overdue, done, blocked, risks, people."""
     lang = _lang(lang)
     t = _T[lang]
-    cal = calendar or _calendar(_overrides(session, [project.id or 0]), project)
+    cal = calendar or project_calendar(session, project)
     state = _load(session, project, since, cal)
     today = now.astimezone(zone(tz)).date()
     due_today, overdue, blocked = [], [], []
@@ -468,8 +456,77 @@ class _Due:
 
 
 def plan_due_messages(session: Session, now: datetime, enqueue: Enqueue) -> list[str]:
-    """Queue what time alone makes due: digests, summaries, late-task alerts; return new keys."""
-    return plan_late_alerts(session, now, enqueue) + _plan_digests(session, now, enqueue)
+    """Queue what time alone makes due: digests, summaries, late-task alerts and the weekly
+    calendar notice; return the new keys."""
+    return (
+        plan_late_alerts(session, now, enqueue)
+        + _plan_digests(session, now, enqueue)
+        + _plan_calendar_notices(session, now, enqueue)
+    )
+
+
+def _plan_calendar_notices(session: Session, now: datetime, enqueue: Enqueue) -> list[str]:
+    """Once a week, on a working day from 10:00, tell each admin which years lack make-up days.
+
+    The key `calendar:u{admin}:{iso_week}` makes it one message a week however many processes
+    plan; nothing is queued once the schedule is entered or imported.
+    """
+    admins = session.exec(select(User).where(col(User.is_admin).is_(True))).all()
+    if not admins:
+        return []
+    org = organisation_calendar(session)
+    due: list[tuple[str, User, date]] = []
+    for admin in admins:
+        local = now.astimezone(zone(admin.timezone))
+        if local.time() < CALENDAR_NOTICE_TIME or not org.is_workday(local.date()):
+            continue
+        year, week, _ = local.date().isocalendar()
+        due.append((f"calendar:u{admin.id}:{year}-W{week:02d}", admin, local.date()))
+    if not due:
+        return []
+    from core.models import Notification  # the table, for the one existence query
+
+    known = set(
+        session.exec(
+            select(Notification.dedupe_key).where(
+                col(Notification.dedupe_key).in_([key for key, _, _ in due])
+            )
+        ).all()
+    )
+    todo = [d for d in due if d[0] not in known]
+    if not todo:
+        return []
+    dests = destinations(session, [a.id for _, a, _ in todo if a.id is not None])
+    gaps_on: dict[date, list[Gap]] = {}
+    rows: list[dict[str, Any]] = []
+    for key, admin, today in todo:
+        dest = dests.get(admin.id or 0)
+        if dest is None:
+            continue
+        if today not in gaps_on:
+            gaps_on[today] = calendar_gaps(session, today)
+        gaps = gaps_on[today]
+        if not gaps:
+            continue
+        lang = _lang(admin.locale)
+        reply = Reply(text=gap_text(gaps, lang))
+        rows.append(
+            {
+                "dedupe_key": key,
+                "kind": CALENDAR_NOTICE,
+                "platform": dest.platform,
+                "tenant": dest.tenant,
+                "target": dest.target,
+                "target_type": "user",
+                "user_id": admin.id,
+                "payload": _payload(reply, lang),
+                "status": NotificationStatus.PENDING.value,
+                "due_at": now,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+    return enqueue(session, rows) if rows else []
 
 
 def _plan_digests(session: Session, now: datetime, enqueue: Enqueue) -> list[str]:
@@ -506,13 +563,13 @@ def _plan_digests(session: Session, now: datetime, enqueue: Enqueue) -> list[str
                     for p in session.exec(select(Project).where(col(Project.id).in_(missing))).all()
                 }
             )
-    overrides = _overrides(session, [pid for pid in projects if pid is not None])
+    overrides = load_entries(session, list(projects))
     due: list[_Due] = []
     for ch in channels:
         project = projects.get(ch.project_id)
         if project is None or project.archived or ch.digest_time is None:
             continue
-        cal = _calendar(overrides, project, ch.calendar)
+        cal = calendar_with(overrides, project, ch.calendar)
         at = parse_hhmm(ch.digest_time)
         local_today = now.astimezone(zone(ch.timezone)).date()
         for day in (local_today - timedelta(days=1), local_today):
@@ -528,7 +585,9 @@ def _plan_digests(session: Session, now: datetime, enqueue: Enqueue) -> list[str
     for user in readers:
         home_id = home.get(user.id or 0)
         cal = (
-            _calendar(overrides, projects[home_id]) if home_id in projects else calendar_for("none")
+            calendar_with(overrides, projects[home_id])
+            if home_id in projects
+            else calendar_for("none")
         )
         local_today = now.astimezone(zone(user.timezone)).date()
         for day in (local_today - timedelta(days=1), local_today):
@@ -563,7 +622,7 @@ def _plan_digests(session: Session, now: datetime, enqueue: Enqueue) -> list[str
         if d.channel is not None:
             ch = d.channel
             project = projects[ch.project_id]
-            cal = _calendar(overrides, project, ch.calendar)
+            cal = calendar_with(overrides, project, ch.calendar)
             lang = _lang(ch.language)
             if d.kind == DIGEST:
                 since = ch.last_digest_at or (d.at - timedelta(days=1))

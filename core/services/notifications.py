@@ -20,11 +20,10 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from core.calendar import WorkCalendar, add_workdays, calendar_for
+from core.calendar import WorkCalendar, add_workdays
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.messages import Button, Outgoing, Reply
 from core.models import (
-    CalendarOverride,
     Channel,
     Dependency,
     DependencyType,
@@ -52,6 +51,7 @@ from core.reminders import (
     slot,
     snooze_until,
 )
+from core.services.calendars import project_calendar
 from core.services.context import Ctx, get_project
 from core.services.projects import bound_channel
 from core.timeutil import local_date, zone
@@ -234,24 +234,6 @@ def _project_platform(session: Session, project_id: int) -> str | None:
     ).first()
 
 
-def project_calendar(session: Session, project: Project, code: str | None = None) -> WorkCalendar:
-    """The working-day calendar of a project (its country code plus stored overrides)."""
-    overrides = {
-        o.day: o.is_workday
-        for o in session.exec(
-            select(CalendarOverride)
-            .where(
-                sa.or_(
-                    col(CalendarOverride.project_id).is_(None),
-                    col(CalendarOverride.project_id) == project.id,
-                )
-            )
-            .order_by(col(CalendarOverride.project_id).is_(None).desc())
-        ).all()
-    }
-    return calendar_for(code or project.calendar, overrides)
-
-
 def _managers(session: Session, project_id: int) -> list[int]:
     return list(
         session.exec(
@@ -373,6 +355,7 @@ def _desired_rows(ctx: Ctx, task: Task, project: Project) -> list[dict[str, Any]
     task_offsets = decode_offsets(task.reminder_offsets)
     project_offsets = decode_offsets(project.reminder_offsets)
     alert_at = overdue_at(task)
+    cal = project_calendar(session, project)
     rows: list[dict[str, Any]] = []
     for uid in assignee_ids:
         user, dest = users.get(uid), dests.get(uid)
@@ -384,7 +367,12 @@ def _desired_rows(ctx: Ctx, task: Task, project: Project) -> list[dict[str, Any]
         if offsets is None:
             offsets = project_offsets
         times = reminder_times(
-            due_date=task.due_date, due_at=task.due_at, offsets=offsets, tz=user.timezone
+            due_date=task.due_date,
+            due_at=task.due_at,
+            offsets=offsets,
+            tz=user.timezone,
+            calendar=cal,
+            not_before=ctx.now,
         )
         for i, rt in enumerate(times):
             # A reminder whose moment passed without being sent is stale once the next one (or
@@ -424,7 +412,6 @@ def _desired_rows(ctx: Ctx, task: Task, project: Project) -> list[dict[str, Any]
             )
     if task.deadline_at is not None and managers:
         days = max(project.escalate_after_workdays, 1)
-        cal = project_calendar(session, project)
         local = task.deadline_at.astimezone(zone(project.timezone))
         esc_day = add_workdays(cal, local.date(), days)
         esc_at = datetime.combine(esc_day, local.time(), tzinfo=zone(project.timezone)).astimezone(

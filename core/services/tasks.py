@@ -7,10 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrulestr
 from pydantic import ValidationError
 from sqlmodel import col, func, select
 
+from core.calendar import FIRST_DAY, LAST_DAY, add_workdays
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import (
     AuditEvent,
@@ -37,6 +39,7 @@ from core.schemas import (
     TaskPage,
     UserRef,
 )
+from core.services.calendars import project_calendar
 from core.services.context import Ctx, get_project
 from core.services.hooks import task_changed
 from core.services.projects import OPEN_STATUSES, ensure_writable
@@ -641,6 +644,61 @@ def shift_due(
     return set_due(
         ctx, ref, task.due_date + timedelta(days=delta.days), default_project=default_project
     )
+
+
+# How far one postpone may move a task, in days per unit: a century is more than any plan needs.
+_UNIT_DAYS = {"minute": 1 / 1440, "hour": 1 / 24, "day": 1, "week": 7, "workday": 7 / 5,
+              "month": 31}  # fmt: skip
+MAX_SHIFT_DAYS = 36_525
+
+
+def postpone_task(
+    ctx: Ctx, ref: str, amount: int, unit: str, *, default_project: str | None = None
+) -> TaskOut:
+    """Move a task's due by `amount` units (minute, hour, day, week, workday, month; negative is
+    earlier). Working days count on the project's calendar with its entries; a due time keeps its
+    time of day. The permission is checked before any arithmetic."""
+    task = _load_for(ctx, ref, Permission.TASK_EDIT, default_project)
+    if unit not in _UNIT_DAYS:
+        raise InvalidInput(
+            f"{unit!r} is not a unit to postpone by",
+            zh=f"{unit!r} 不是可用的推迟单位",
+            hint="minutes, hours, days, weeks, working days or months",
+            hint_zh="分钟、小时、天、周、工作日或月",
+        )
+    if abs(amount) * _UNIT_DAYS[unit] > MAX_SHIFT_DAYS:
+        raise InvalidInput(
+            "a task moves at most 100 years at a time", zh="一次最多推迟（或提前）100 年"
+        )
+    old_date = task.due_date
+    if old_date is None:
+        raise InvalidInput(
+            f"{task.key} has no due date to move",
+            hint=f"set one: due {task.key} DATE",
+            zh=f"{task.key} 还没有截止时间",
+            hint_zh=f"先设置：截止 {task.key} 日期",
+        )
+    project = ctx.session.get(Project, task.project_id)
+    assert project is not None
+    if unit in ("minute", "hour") and task.due_at is not None:
+        return set_due(ctx, task.key, None, task.due_at + timedelta(**{f"{unit}s": amount}))
+    if unit == "workday":
+        new_date = add_workdays(project_calendar(ctx.session, project), old_date, amount)
+    elif unit == "month":
+        new_date = old_date + relativedelta(months=amount)
+    else:
+        days = {"minute": amount / 1440, "hour": amount / 24, "day": amount, "week": 7 * amount}
+        new_date = old_date + timedelta(days=int(days[unit]))
+    if not FIRST_DAY <= new_date <= LAST_DAY:
+        raise InvalidInput(
+            f"{new_date.isoformat()} is outside the calendar ({FIRST_DAY.year}-{LAST_DAY.year})",
+            zh=f"{new_date.isoformat()} 超出了日历范围（{FIRST_DAY.year}-{LAST_DAY.year} 年）",
+        )
+    new_at = None
+    if task.due_at is not None:
+        local = task.due_at.astimezone(zone(project.timezone))
+        new_at = datetime.combine(new_date, local.timetz().replace(tzinfo=None), local.tzinfo)
+    return set_due(ctx, task.key, new_date, new_at)
 
 
 def set_priority(

@@ -11,7 +11,7 @@ import bot.commands.notify  # noqa: F401  # registers the commands under test
 from bot.console import ConsoleChat
 from core.clock import FixedClock
 from scheduler.sweep import Sweeper
-from tests.support.chat import make_chat, ok, refused
+from tests.support.chat import make_chat, ok, refused, supply_schedule
 
 MON = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
 
@@ -25,6 +25,7 @@ def clock() -> FixedClock:
 def chat(engine: Engine, clock: FixedClock) -> ConsoleChat:
     chat = make_chat(engine, clock, timezone="Asia/Shanghai")
     ok(chat, "alice", "whoami")
+    supply_schedule(chat, "alice", range(2026, 2028))
     ok(chat, "alice", "project new WEB Website")
     ok(chat, "alice", "member add WEB @bob member")
     ok(chat, "bob", "whoami")

@@ -19,7 +19,8 @@ from core.clock import FixedClock
 from core.messages import Delivery, DeliveryOutcome, Outgoing
 from core.models import Channel, Notification, User
 from core.schemas import TaskDraft
-from core.services import projects, tasks
+from core.calendar import year_table
+from core.services import calendars, projects, tasks
 from core.services.context import Ctx
 from core.services.users import ensure_user, to_actor
 from scheduler.sweep import SweepConfig, Sweeper, SweepResult
@@ -70,11 +71,26 @@ class RecordingChat:
 class World:
     """People, projects and tasks made through the services, swept with a fixed clock."""
 
-    def __init__(self, engine: Engine, now: datetime) -> None:
+    def __init__(self, engine: Engine, now: datetime, *, calendar_notices: bool = False) -> None:
         self.engine = engine
         self.clock = FixedClock(now)
         self.chat = RecordingChat()
         self.users: dict[str, int] = {}
+        # Unless a test is about them, the admin has supplied the coming years' schedules (the
+        # public holidays as they stand), as a configured installation would: no weekly notice.
+        self.calendar_notices = calendar_notices
+
+    def supply_schedule(self, who: str, years: range) -> None:
+        """`who` imports the public holidays of `years` as their official schedule."""
+        lines = [
+            f"{day.isoformat()},休,{label.zh}"
+            for year in years
+            if year_table("CN", year).incomplete
+            for day, label in sorted(year_table("CN", year).days_off.items())
+        ]
+        if lines:
+            with self.ctx(who) as ctx:
+                calendars.import_schedule(ctx, "\n".join(lines), "test set-up")
 
     @contextmanager
     def ctx(self, who: str) -> Iterator[Ctx]:
@@ -104,7 +120,11 @@ class World:
             session.flush()
             assert user.id is not None
             self.users[name] = user.id
-            return user.id
+            first = len(self.users) == 1
+        if first and not self.calendar_notices:
+            now = self.clock.now()
+            self.supply_schedule(name, range(now.year, now.year + 2))
+        return self.users[name]
 
     def project(
         self,

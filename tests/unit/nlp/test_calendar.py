@@ -5,12 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from structlog.testing import capture_logs
-
-import core.calendar as calendar_module
 from core.calendar import (
     ChinaCalendar,
     HolidaysCalendar,
+    Source,
     WeekdayCalendar,
     add_workdays,
     calendar_for,
@@ -34,23 +32,11 @@ def test_china_ordinary_weekdays_and_weekends() -> None:
     assert not calendar.is_workday(date(2026, 11, 28))
 
 
-@pytest.fixture
-def fresh_calendar_state() -> None:
-    # Lookups and the warn-once record are per process; start this test from a clean slate.
-    calendar_module._china_is_workday.cache_clear()
-    calendar_module._warned.clear()
-
-
-@pytest.mark.usefixtures("fresh_calendar_state")
-def test_year_without_data_falls_back_to_weekdays_and_warns_once() -> None:
-    days = [date(2027, 1, 4) + timedelta(days=i) for i in range(14)]
-    with capture_logs() as logs:
-        answers = [ChinaCalendar().is_workday(d) for d in days]  # a new object every time
-        ChinaCalendar().is_workday(date(2027, 6, 1))
-    assert answers == [d.weekday() < 5 for d in days]
-    warnings = [e for e in logs if e["event"] == "calendar_year_not_covered"]
-    assert len(warnings) == 1
-    assert warnings[0]["year"] == 2027
+def test_a_year_past_the_official_data_uses_the_public_holidays_not_weekdays() -> None:
+    calendar = ChinaCalendar()
+    assert not calendar.is_workday(date(2027, 1, 1))  # New Year's Day, a Friday
+    assert calendar.day_info(date(2027, 1, 1)).source is Source.PACKAGE
+    assert calendar.is_workday(date(2027, 1, 4))
 
 
 def test_overrides_win_over_the_country_data() -> None:
