@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from core.calendar import year_table
 from core.clock import FixedClock
 from core.messages import Delivery, DeliveryOutcome, Outgoing
 from core.models import Channel, Notification, User
 from core.schemas import TaskDraft
-from core.calendar import year_table
 from core.services import calendars, projects, tasks
 from core.services.context import Ctx
 from core.services.users import ensure_user, to_actor

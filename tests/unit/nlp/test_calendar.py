@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
+
 from core.calendar import (
     ChinaCalendar,
     HolidaysCalendar,
