@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench reliability install clean postgres
+.PHONY: run test test-dates lint typecheck unit bench reliability install clean postgres
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
@@ -29,6 +29,11 @@ typecheck: $(STAMP)
 
 test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest -q
+
+# The whole suite with the clock moved (tests/conftest.py): no test may depend on today's date.
+test-dates: $(STAMP)
+	PMBOT_TEST_TODAY=2027-06-01 $(BIN)/python -m pytest -q -p no:cacheprovider
+	PMBOT_TEST_TODAY=2030-02-28 $(BIN)/python -m pytest -q -p no:cacheprovider
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit

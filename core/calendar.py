@@ -345,7 +345,8 @@ def is_known_calendar(code: str) -> bool:
 # Counting working days
 
 
-def _check_range(day: date) -> date:
+def check_in_range(day: date) -> date:
+    """`day` itself, or an `InvalidInput` when it is outside the calendar's years."""
     if not FIRST_DAY <= day <= LAST_DAY:
         raise InvalidInput(
             f"{day.isoformat()} is outside the calendar ({YEAR_MIN}-{YEAR_MAX})",
@@ -417,7 +418,7 @@ def add_workdays(calendar: WorkCalendar, day: date, n: int) -> date:
         current = edge
     while remaining:
         current += timedelta(days=step)
-        _check_range(current)
+        check_in_range(current)
         if calendar.is_workday(current):
             remaining -= 1
     return current

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel
@@ -26,14 +27,17 @@ from core.calendar import (
     Entry,
     Source,
     calendar_for,
+    check_in_range,
     count_workdays,
 )
 from core.calendar_files import ScheduleItem, parse_schedule
 from core.errors import InvalidInput, PermissionDenied
-from core.models import CalendarOverride, CalendarYear, Channel, Notification, Project
+from core.models import CalendarOverride, CalendarYear, Channel, Notification, Project, Task
 from core.models import NotificationStatus as Status
 from core.permissions import Permission
 from core.services.context import Ctx, get_project
+from core.services.hooks import task_changed
+from core.services.projects import OPEN_STATUSES
 from core.timeutil import zone
 
 DEFAULT_CALENDAR = CHINA  # the organisation's calendar, and a new project's
@@ -125,22 +129,20 @@ def _check_days(days: Sequence[date]) -> None:
             f"at most {MAX_DAYS_PER_CHANGE} dates at once", zh=f"一次最多 {MAX_DAYS_PER_CHANGE} 天"
         )
     for d in days:
-        if not YEAR_MIN <= d.year <= YEAR_MAX:
-            raise InvalidInput(
-                f"{d.isoformat()} is outside the calendar ({YEAR_MIN}-{YEAR_MAX})",
-                zh=f"{d.isoformat()} 超出了日历范围（{YEAR_MIN}-{YEAR_MAX} 年）",
-            )
+        check_in_range(d)
+
+
+def _in_scope(column: Any, project: Project | None) -> sa.ColumnElement[bool]:
+    """`column` (a project id) is the project's, or null for the organisation's rows."""
+    return col(column).is_(None) if project is None else col(column) == project.id
 
 
 def _put(ctx: Ctx, project: Project | None, day: date, workday: bool, note: str) -> None:
     pid = project.id if project else None
-    where = (
-        col(CalendarOverride.project_id).is_(None)
-        if pid is None
-        else col(CalendarOverride.project_id) == pid
-    )
     rows = ctx.session.exec(
-        select(CalendarOverride).where(where, CalendarOverride.day == day)
+        select(CalendarOverride).where(
+            _in_scope(CalendarOverride.project_id, project), CalendarOverride.day == day
+        )
     ).all()
     if rows:
         keep, *extra = rows
@@ -157,12 +159,11 @@ def _record_years(
 ) -> None:
     pid = project.id if project else None
     for year in sorted(set(years)):
-        where = (
-            col(CalendarYear.project_id).is_(None)
-            if pid is None
-            else col(CalendarYear.project_id) == pid
-        )
-        row = ctx.session.exec(select(CalendarYear).where(where, CalendarYear.year == year)).first()
+        row = ctx.session.exec(
+            select(CalendarYear).where(
+                _in_scope(CalendarYear.project_id, project), CalendarYear.year == year
+            )
+        ).first()
         if row is None:
             row = CalendarYear(project_id=pid, year=year, how=how)
         elif row.how == "imported" and how == "entered":
@@ -184,6 +185,29 @@ def _cancel_notices(ctx: Ctx) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+# A changed day moves the reminders of tasks due up to 60 days after it (the longest offset) and
+# the escalations of tasks due a few weeks before it.
+_RESYNC_BEFORE, _RESYNC_AFTER = timedelta(days=31), timedelta(days=61)
+
+
+def _resync(ctx: Ctx, project: Project | None, days: Sequence[date]) -> int:
+    """Bring the pending reminders and alerts of the open tasks near `days` up to date."""
+    if not days:
+        return 0
+    query = select(Task).where(
+        col(Task.deleted_at).is_(None),
+        col(Task.status).in_(list(OPEN_STATUSES)),
+        col(Task.due_date) >= min(days) - _RESYNC_BEFORE,
+        col(Task.due_date) <= max(days) + _RESYNC_AFTER,
+    )
+    if project is not None:
+        query = query.where(Task.project_id == project.id)
+    tasks = ctx.session.exec(query).all()
+    for task in tasks:
+        task_changed(ctx, task, "calendar", before={})
+    return len(tasks)
+
+
 def _change(
     ctx: Ctx,
     project: Project | None,
@@ -197,6 +221,8 @@ def _change(
     before = {d.isoformat(): info.workday for d, info in _infos(ctx, project, days).items()}
     for day in days:
         _put(ctx, project, day, workday, note)
+    ctx.session.flush()
+    _resync(ctx, project, days)
     years = sorted({d.year for d in days})
     cancelled = 0
     if workday:  # a make-up day entered: the year's official schedule is being supplied
@@ -251,13 +277,11 @@ def clear_days(
     project = _scope(ctx, project_key)
     _check_days(days)
     pid = project.id if project else None
-    where = (
-        col(CalendarOverride.project_id).is_(None)
-        if pid is None
-        else col(CalendarOverride.project_id) == pid
-    )
     rows = ctx.session.exec(
-        select(CalendarOverride).where(where, col(CalendarOverride.day).in_(list(days)))
+        select(CalendarOverride).where(
+            _in_scope(CalendarOverride.project_id, project),
+            col(CalendarOverride.day).in_(list(days)),
+        )
     ).all()
     if not rows:
         raise InvalidInput(
@@ -270,6 +294,8 @@ def clear_days(
     before = {r.day.isoformat(): r.is_workday for r in rows}
     for row in rows:
         ctx.session.delete(row)
+    ctx.session.flush()
+    _resync(ctx, project, removed)
     ctx.audit(
         entity="calendar",
         entity_id=project.key if project else "organisation",
@@ -315,6 +341,8 @@ def import_schedule(
         _check_days([day])
     for day, (workday, name) in sorted(chosen.items()):
         _put(ctx, project, day, workday, name or source_name)
+    ctx.session.flush()
+    _resync(ctx, project, sorted(chosen))
     years = sorted({d.year for d in chosen})
     _record_years(ctx, project, years, "imported", source_name or "import")
     _cancel_notices(ctx)

@@ -11,7 +11,9 @@ from typing import Literal
 from core.models import Task
 from core.services.context import Ctx
 
-TaskEvent = Literal["created", "due", "done", "reopened", "assigned", "deleted", "status", "edited"]
+TaskEvent = Literal[
+    "created", "due", "done", "reopened", "assigned", "deleted", "status", "edited", "calendar"
+]
 
 
 def task_changed(ctx: Ctx, task: Task, event: TaskEvent, *, before: dict[str, object]) -> None:

@@ -12,7 +12,7 @@ from dateutil.rrule import rrulestr
 from pydantic import ValidationError
 from sqlmodel import col, func, select
 
-from core.calendar import FIRST_DAY, LAST_DAY, add_workdays
+from core.calendar import add_workdays, check_in_range
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import (
     AuditEvent,
@@ -689,11 +689,7 @@ def postpone_task(
     else:
         days = {"minute": amount / 1440, "hour": amount / 24, "day": amount, "week": 7 * amount}
         new_date = old_date + timedelta(days=int(days[unit]))
-    if not FIRST_DAY <= new_date <= LAST_DAY:
-        raise InvalidInput(
-            f"{new_date.isoformat()} is outside the calendar ({FIRST_DAY.year}-{LAST_DAY.year})",
-            zh=f"{new_date.isoformat()} 超出了日历范围（{FIRST_DAY.year}-{LAST_DAY.year} 年）",
-        )
+    check_in_range(new_date)
     new_at = None
     if task.due_at is not None:
         local = task.due_at.astimezone(zone(project.timezone))

@@ -12,9 +12,9 @@ from sqlalchemy.engine import Engine
 
 from bot.console import ConsoleChat
 from bot.router import Router
-from core.calendar import year_table
 from core.clock import FixedClock
 from core.messages import Reply
+from tests.support.notify import public_holidays_csv
 
 NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday
 
@@ -39,14 +39,9 @@ def make_chat(
 def supply_schedule(chat: ConsoleChat, admin: str, years: range) -> None:
     """`admin` imports the public holidays of `years` as their official schedule, in chat (as a
     configured installation has: no weekly notice that the calendar is incomplete)."""
-    lines = [
-        f"{day.isoformat()},休,{label.zh}"
-        for year in years
-        if year_table("CN", year).incomplete
-        for day, label in sorted(year_table("CN", year).days_off.items())
-    ]
-    if lines:
-        ok(chat, admin, "calendar import\n" + "\n".join(lines))
+    schedule = public_holidays_csv(years)
+    if schedule:
+        ok(chat, admin, "calendar import\n" + schedule)
 
 
 def ok(chat: ConsoleChat, user: str, text: str, **kw: object) -> Reply:

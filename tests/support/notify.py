@@ -27,6 +27,16 @@ from scheduler.sweep import SweepConfig, Sweeper, SweepResult
 from storage.db import session_scope
 
 
+def public_holidays_csv(years: range) -> str:
+    """The public holidays of the incomplete Chinese `years`, as a schedule to import."""
+    return "\n".join(
+        f"{day.isoformat()},休,{label.zh}"
+        for year in years
+        if year_table("CN", year).incomplete
+        for day, label in sorted(year_table("CN", year).days_off.items())
+    )
+
+
 @dataclass
 class RecordingChat:
     """A fake chat platform: records every delivered message; `script` forces outcomes."""
@@ -82,15 +92,10 @@ class World:
 
     def supply_schedule(self, who: str, years: range) -> None:
         """`who` imports the public holidays of `years` as their official schedule."""
-        lines = [
-            f"{day.isoformat()},休,{label.zh}"
-            for year in years
-            if year_table("CN", year).incomplete
-            for day, label in sorted(year_table("CN", year).days_off.items())
-        ]
-        if lines:
+        schedule = public_holidays_csv(years)
+        if schedule:
             with self.ctx(who) as ctx:
-                calendars.import_schedule(ctx, "\n".join(lines), "test set-up")
+                calendars.import_schedule(ctx, schedule, "test set-up")
 
     @contextmanager
     def ctx(self, who: str) -> Iterator[Ctx]:
