@@ -157,7 +157,8 @@ def _check_when(field: str, llm: str | None, rules: str | None, tz: tzinfo) -> s
 
 
 def _grounded(value: str, text: str, marker: str = "") -> bool:
-    return f"{marker}{value}".casefold() in text.casefold()
+    # a blank name is never grounded: "@" alone in the message is nobody
+    return bool(value.strip()) and f"{marker}{value}".casefold() in text.casefold()
 
 
 def _reconcile(answer: ParseResult, text: str, tz: tzinfo, rules: ParseResult) -> ParseResult:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import MAXYEAR, UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+import structlog
 from dateutil.relativedelta import relativedelta
-from dateutil.rrule import rrulestr
+from dateutil.rrule import rrule, rrulestr
 from pydantic import ValidationError
 from sqlmodel import col, func, select
 
-from core.calendar import add_workdays, check_in_range
+from core.calendar import LAST_DAY, add_workdays, check_in_range
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import (
     AuditEvent,
@@ -45,6 +47,8 @@ from core.services.hooks import task_changed
 from core.services.projects import OPEN_STATUSES, ensure_writable
 from core.services.users import user_ref
 from core.timeutil import deadline_for, local_date, zone
+
+log = structlog.get_logger(__name__)
 
 # Which status may follow which. A blocked task must be unblocked before it is closed.
 TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
@@ -294,6 +298,7 @@ def create_task(ctx: Ctx, draft: TaskDraft) -> TaskOut:
             )
     if draft.recurrence:
         _first_after(draft.recurrence, ctx.now, tz=project.timezone)  # validates
+    _check_dates(draft.due_date, draft.start_date, draft.due_at, draft.start_at)
     _ensure_members(ctx, project, draft.assignee_ids)
     number = ctx.session.execute(
         sa.update(Project)
@@ -339,16 +344,61 @@ def create_task(ctx: Ctx, draft: TaskDraft) -> TaskOut:
     return task_out(ctx, task)
 
 
+_TOO_FINE = re.compile(r"FREQ\s*=\s*(SECONDLY|MINUTELY|HOURLY)", re.IGNORECASE)
+_CYCLE_YEARS = 400  # the Gregorian calendar repeats its dates and weekdays every 400 years
+
+
+def _occurs_at_all(parsed: rrule, start: datetime) -> bool:
+    """Whether the rule ever yields a date, decided in bounded time.
+
+    dateutil searches a rule that never matches (30 February) until the year 9999, however near
+    its COUNT or UNTIL. The same rule started the same number of 400-year cycles later (same
+    weekdays, same leap years) reaches 9999 within 400 years and answers the same.
+    """
+    naive = start.replace(tzinfo=None)
+    cycles = (MAXYEAR - 1 - naive.year) // _CYCLE_YEARS
+    probe = naive.replace(year=naive.year + cycles * _CYCLE_YEARS)
+    return parsed.replace(dtstart=probe, count=None, until=None).after(probe, inc=True) is not None
+
+
+def _check_dates(*values: date | datetime | None) -> None:
+    """Dates a task holds lie within the calendar's years (1900-2200)."""
+    for value in values:
+        if value is not None:
+            check_in_range(value.date() if isinstance(value, datetime) else value)
+
+
 def _first_after(rule: str, after: datetime, *, tz: str) -> datetime | None:
-    try:
-        parsed = rrulestr(rule, dtstart=after.astimezone(zone(tz)).replace(second=0, microsecond=0))
-    except (ValueError, TypeError) as exc:
+    """The rule's first occurrence after `after`; a rule that never occurs is refused."""
+    bad = InvalidInput(
+        f"{rule[:200]!r} is not a recurrence rule",
+        hint="e.g. FREQ=WEEKLY;BYDAY=MO",
+        zh=f"{rule[:200]!r} 不是有效的重复规则",
+        hint_zh="例如 FREQ=WEEKLY;BYDAY=MO",
+    )
+    if len(rule) > 500:
+        raise bad
+    if _TOO_FINE.search(rule):
         raise InvalidInput(
-            f"{rule!r} is not a recurrence rule",
-            hint="e.g. FREQ=WEEKLY;BYDAY=MO",
-            zh=f"{rule!r} 不是有效的重复规则",
-            hint_zh="例如 FREQ=WEEKLY;BYDAY=MO",
-        ) from exc
+            "a task repeats at most daily",
+            zh="任务最多每天重复一次",
+            hint="e.g. FREQ=DAILY, FREQ=WEEKLY;BYDAY=MO",
+            hint_zh="例如 FREQ=DAILY、FREQ=WEEKLY;BYDAY=MO",
+        )
+    start = after.astimezone(zone(tz)).replace(second=0, microsecond=0)
+    try:
+        parsed = rrulestr(rule, dtstart=start)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise bad from exc
+    if not isinstance(parsed, rrule):
+        raise bad
+    if not _occurs_at_all(parsed, start):
+        raise InvalidInput(
+            f"{rule[:200]!r} never happens",
+            zh=f"{rule[:200]!r} 永远不会发生",
+            hint="e.g. FREQ=MONTHLY;BYMONTHDAY=1",
+            hint_zh="例如 FREQ=MONTHLY;BYMONTHDAY=1",
+        )
     nxt: datetime | None = parsed.after(after.astimezone(zone(tz)))
     return nxt
 
@@ -549,8 +599,13 @@ def _spawn_next_occurrence(ctx: Ctx, task: Task) -> str | None:
     assert project is not None
     assert task.recurrence
     anchor = task.deadline_at or ctx.now
-    nxt = _first_after(task.recurrence, max(anchor, ctx.now), tz=project.timezone)
-    if nxt is None:
+    try:
+        nxt = _first_after(task.recurrence, max(anchor, ctx.now), tz=project.timezone)
+    except InvalidInput:
+        # a rule stored before rules were checked: the task completes, and repeats no more
+        log.warning("recurrence_refused", task=task.key)
+        return None
+    if nxt is None or nxt.year > LAST_DAY.year:
         return None
     draft = TaskDraft(
         project_key=project.key,
@@ -615,6 +670,7 @@ def set_due(
     task = _load_for(ctx, ref, Permission.TASK_EDIT, default_project)
     project = ctx.session.get(Project, task.project_id)
     assert project is not None
+    _check_dates(due_date, due_at)
     before = _snapshot(task)
     task.due_at = due_at.astimezone(UTC) if due_at else None
     task.due_date = local_date(due_at, project.timezone) if due_at else due_date
@@ -746,6 +802,7 @@ def edit_task(
     if is_milestone is not None:
         task.is_milestone = is_milestone
     if start_date is not None:
+        _check_dates(start_date)
         task.start_date = start_date
     return _change(ctx, task, "edit", "edited", before, expected_version)
 

@@ -12,15 +12,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.commands.natural import make_handler
 from bot.console import ConsoleChat
-from bot.router import Router
-from bot.settings import Settings
 from core.clock import FixedClock
 from core.models import AuditEvent, Notification, Task
 from core.services import calendars
 from scheduler.sweep import Sweeper
-from tests.support.chat import ok, refused
+from tests.support.chat import make_chat, ok, refused
 from tests.support.notify import World
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -31,15 +28,7 @@ def at(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:
 
 
 def _chat(engine: Engine, clock: FixedClock) -> ConsoleChat:
-    settings = Settings(_env_file=None, llm_base_url=None, llm_model=None)  # type: ignore[call-arg]
-    router = Router(
-        engine,
-        clock,
-        default_timezone="Asia/Shanghai",
-        default_language="zh",
-        natural_language=make_handler(settings),
-    )
-    chat = ConsoleChat(router)
+    chat = make_chat(engine, clock, language="zh", timezone="Asia/Shanghai", natural=True)
     ok(chat, "alice", "whoami")  # the first user: the organisation's admin
     ok(chat, "alice", "project new WEB Website")
     ok(chat, "alice", "member add WEB @bob member")

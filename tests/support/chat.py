@@ -25,13 +25,23 @@ def make_chat(
     *,
     language: str = "en",
     timezone: str = "UTC",
+    natural: bool = False,
 ) -> ConsoleChat:
-    """A console chat over `engine`, replying in `language` to new users."""
+    """A console chat over `engine`, replying in `language` to new users; `natural=True` reads
+    plain words with the rule parser (no LLM), as `pmbot run` does."""
+    handler = None
+    if natural:
+        from bot.commands.natural import make_handler
+        from bot.settings import Settings
+
+        settings = Settings(_env_file=None, llm_base_url=None, llm_model=None)  # type: ignore[call-arg]
+        handler = make_handler(settings)
     router = Router(
         engine,
         clock or FixedClock(NOON),
         default_language=language,
         default_timezone=timezone,
+        natural_language=handler,
     )
     return ConsoleChat(router)
 

@@ -277,6 +277,7 @@ ANSWERS = st.fixed_dictionaries(
 @example(answer={**GOOD_ANSWER, "due": "0001-01-01T00:00:00+14:00"})
 @example(answer={**GOOD_ANSWER, "start": "9999-12-31T23:59:59-14:00"})
 @example(answer={**GOOD_ANSWER, "shift": {"amount": 2**70, "unit": "day"}})
+@example(answer={**GOOD_ANSWER, "assignees": [""]})  # found by hypothesis: "@" is nobody
 def test_any_answer_gives_a_valid_result_never_an_exception(answer: dict[str, Any]) -> None:
     result = run(TEXT, RULES, RecordingCompleter(json.dumps(answer, ensure_ascii=False)))
     assert ParseResult.model_validate(result.model_dump(mode="json")) == result
