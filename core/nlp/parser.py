@@ -170,6 +170,30 @@ _COMPLETE_TAIL: Final = re.compile(
     r"|(?<![A-Za-z])(?:is\s+)?(?:done|finished|completed|closed|resolved|fixed))[\s.!。！~]*$",
     _I,
 )
+# A negated or hypothetical statement changes nothing (the contract: it is `unknown`). "Not done"
+# only stops a completion (`API-21 延期一周，客户还没给数据` still postpones); "don't" and "if" stop
+# every change.
+_DONE_WORDS: Final = (r"(?:[做写弄搞改修办跑测审发交干]完|完成|搞定|做好|弄好|写好|关闭|解决|修复|上线|结束)")
+_NOT_DONE: Final = re.compile(
+    rf"(?:还没有?|还未|尚未|并未|没有?|未|不算|不是)(?:已经?|全部|彻底)?{_DONE_WORDS}"
+    r"|(?<![A-Za-z])(?:not|never|no\s+longer)\s+(?:yet\s+|quite\s+|fully\s+|really\s+)?"
+    r"(?:been\s+)?(?:done|finished|complete[d]?|closed|resolved|fixed|shipped|merged)(?![A-Za-z])"
+    r"|n[’']t\s+(?:yet\s+|quite\s+|been\s+|really\s+)*"
+    r"(?:done|finished|complete[d]?|closed|resolved|fixed|shipped|merged)(?![A-Za-z])",
+    _I,
+)
+_DONT: Final = re.compile(
+    r"(?:别|不要|不用|先别|暂时不|暂不|不能|不必|无需|勿)\s*(?:[把将]\s*\S+?\s*)?(?:标记|标为|设为)?(?:为)?(?:已)?"
+    r"(?:完成|关闭|关掉|关|结束|推迟|延期|延后|改期|挪|交给|转给|指派|分配|改派|搞定)"
+    r"|^\s*(?:如果|假如|要是|万一|假设)"
+    r"|(?:如果|假如|要是|万一|假设)\s*(?:[A-Za-z][A-Za-z0-9]*-\d+|#\d+|任务\d+)"
+    r"|(?<![A-Za-z])(?:don[’']?t|do\s+not|never|no\s+need\s+to|stop)\s+"
+    r"(?:\S+\s+){0,3}?(?:mark|close|complete|finish|resolve|postpone|push|move|delay|defer"
+    r"|reschedule|re-?assign|assign|hand|give|transfer)(?![A-Za-z])"
+    r"|^\s*(?:if|unless|in\s+case|what\s+if|suppose|supposing|assuming)(?![A-Za-z])"
+    r"|(?<![A-Za-z])(?:if|unless|in\s+case)\s+(?:[A-Za-z][A-Za-z0-9]*-\d+|#\d+)",
+    _I,
+)
 _REASSIGN: Final = re.compile(
     r"交给|转给|分配给|指派给|移交给?|转交给?|改派给?|改给|分给|派给|改由|换成|换给|指给|指派|分配|给|负责|接手"
     r"|(?<![A-Za-z])(?:re-?assign(?:ed)?|assign(?:ed)?|hand(?:\s+\S+)?\s+(?:over\s+)?to"
@@ -565,11 +589,16 @@ def _decide_intent(norm: str, task_ref: str | None, shift: Shift | None, has_due
         # `Can we do next Friday?`, `Is the demo on Friday?`: a question, but not about the
         # team's tasks and not a request; its dates are still given
         return "unknown", 0.4
+    if task_ref is not None and _DONT.search(norm):
+        # `don't mark WEB-3 done`, `WEB-1 先别推迟`, `if WEB-4 slips`: nothing to change
+        return "unknown", 0.85
     if task_ref is not None:
         if shift is not None or (_POSTPONE.search(norm) and has_due):
             return "postpone", 0.9
         if _REASSIGN.search(norm) or (has_people and _REASSIGN_WITH_PERSON.search(norm)):
             return "reassign", 0.9
+        if _NOT_DONE.search(norm):
+            return "unknown", 0.85  # `WEB-1 还没完成`, `WEB-2 is not done yet`
         if _COMPLETE.search(norm) or _COMPLETE_VERB.search(norm):
             return "complete", 0.9
         if not _WORDY.search(rest):
@@ -597,7 +626,7 @@ def _decide_intent(norm: str, task_ref: str | None, shift: Shift | None, has_due
         # `今天的 todo list 给我看看`, `逾期的任务列一下`, `这周我负责的任务`: nothing but work
         # items, perhaps with a request to be shown them
         return "query", 0.7
-    if _COMPLETE_TAIL.search(stripped) and not has_due:
+    if _COMPLETE_TAIL.search(stripped) and not has_due and not _NOT_DONE.search(stripped):
         return "complete", 0.65
     return "create", 0.6
 
