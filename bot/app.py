@@ -83,6 +83,7 @@ def build_app(
         default_timezone=settings.timezone,
         default_language=settings.language,
         natural_language=natural_language_handler(settings),
+        outbound_allow=settings.outbound_networks,
     )
     log.info("app_built", database=engine.dialect.name)
     return App(

@@ -28,6 +28,7 @@ from core.clock import Clock
 from core.errors import InvalidInput, PMError
 from core.messages import Reply
 from core.models import Identity, InboundEvent, User
+from core.netpolicy import Network
 from core.schemas import Actor
 from core.services.calendars import organisation_calendar
 from core.services.context import Ctx
@@ -204,6 +205,7 @@ class Router:
         default_timezone: str = "UTC",
         default_language: str = "zh",
         natural_language: NLHandler | None = None,
+        outbound_allow: tuple[Network, ...] = (),
     ) -> None:
         import bot.commands  # noqa: F401  # registers the command modules
 
@@ -213,6 +215,7 @@ class Router:
         self.default_timezone = default_timezone
         self.default_language = default_language
         self.natural_language = natural_language
+        self.outbound_allow = outbound_allow  # networks user-set webhooks may reach (operators)
 
     def handle(self, inbound: Inbound) -> Reply | None:
         """Handle one message; None when the event was already handled (a redelivery)."""

@@ -7,11 +7,17 @@ once by the composition root.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.netpolicy import Network, parse_allow
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 def default_data_dir() -> Path:
@@ -43,6 +49,63 @@ class Settings(BaseSettings):
 
     scheduler_enabled: bool = True
     sweep_seconds: float = 5.0
+    outbound_allow: str = Field(
+        default="",
+        description="networks user-configured webhooks may reach besides the public internet "
+        "(comma-separated CIDRs, e.g. 10.20.0.0/16); default none",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Shanghai)") from exc
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if value not in ("zh", "en"):
+            raise ValueError(f"{value!r} is not a reply language (zh or en)")
+        return value
+
+    @field_validator("workday_end")
+    @classmethod
+    def _workday_end(cls, value: str) -> str:
+        m = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+        if not m or int(m[1]) > 23 or int(m[2]) > 59:
+            raise ValueError(f"{value!r} is not a time of day (HH:MM, e.g. 18:00)")
+        return value.strip()
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in _LOG_LEVELS:
+            raise ValueError(f"{value!r} is not a log level ({', '.join(_LOG_LEVELS)})")
+        return value.upper()
+
+    @field_validator("outbound_allow")
+    @classmethod
+    def _outbound_allow(cls, value: str) -> str:
+        try:
+            parse_allow(value.split(","))
+        except ValueError as exc:
+            raise ValueError(f"{value!r}: {exc}") from exc
+        return value
+
+    @field_validator("slack_signing_secret", "slack_bot_token", "slack_app_token")
+    @classmethod
+    def _not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("is set but empty; unset it or give the value")
+        return value
+
+    @property
+    def outbound_networks(self) -> tuple[Network, ...]:
+        """The operator's allowed networks for user-configured URLs."""
+        return parse_allow(self.outbound_allow.split(","))
 
     slack_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "PMBOT_SLACK_BOT_TOKEN")
@@ -102,6 +165,12 @@ class Settings(BaseSettings):
         return bool(self.llm_base_url and self.llm_model)
 
 
+def _variable(name: str) -> str:
+    # platform credentials keep their SDKs' names (SLACK_SIGNING_SECRET); the rest are PMBOT_
+    upper = name.upper()
+    return upper if upper.startswith(("SLACK_", "DINGTALK_", "PMBOT_")) else f"PMBOT_{upper}"
+
+
 class SettingsError(ValueError):
     """The environment holds a setting pmbot cannot use; the message names the variable."""
 
@@ -112,7 +181,7 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]  # keyword overrides are validated
     except ValidationError as exc:
         problems = "; ".join(
-            f"PMBOT_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            f"{_variable('_'.join(str(p) for p in err['loc']))}: {err['msg']}"
             for err in exc.errors()
         )
         raise SettingsError(f"invalid configuration: {problems}") from exc

@@ -261,6 +261,7 @@ def channel_webhook(req: Request) -> Reply:
         channel_id=req.inbound.channel_id,
         url=None if off else args[0],
         secret=None if off or len(args) < 2 else args[1],
+        allow=req.router.outbound_allow,
     )
     if off:
         return Reply(

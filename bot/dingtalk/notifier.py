@@ -19,7 +19,7 @@ import threading
 import time
 import urllib.parse
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import structlog
@@ -28,10 +28,13 @@ from sqlmodel import select
 
 from bot.dingtalk import render
 from bot.dingtalk.openapi import ApiResult, DingTalkOpenAPI, request_json, sign_webhook
+from bot.outbound import BlockedAddress, guarded_session, resolve_allowed
 from bot.settings import Settings
 from core.clock import Clock
+from core.errors import InvalidInput
 from core.messages import Delivery, DeliveryOutcome, Outgoing
 from core.models import Channel
+from core.netpolicy import Network, check_url
 from storage.db import session_scope
 
 log = structlog.get_logger(__name__)
@@ -102,12 +105,16 @@ class DingTalkNotifier:
         webhook_for: WebhookLookup | None = None,
         limiter: SendLimiter | None = None,
         timeout: float = 10.0,
+        outbound_allow: Iterable[Network] = (),
     ) -> None:
         self.api = api
         self.card_template_id = card_template_id
         self.webhook_for = webhook_for
         self.limiter = limiter or SendLimiter()
         self.timeout = timeout
+        # a group's webhook is typed by a user: public addresses only, unless operators allow
+        self.outbound_allow = tuple(outbound_allow)
+        self._webhook_session = guarded_session(self.outbound_allow)
 
     def send(self, message: Outgoing) -> Delivery:
         """Deliver one outbox message; platform trouble is reported in the `Delivery`, not raised."""
@@ -188,7 +195,14 @@ class DingTalkNotifier:
             "at": {"atUserIds": list(message.reply.mentions), "isAtAll": False},
         }
         signed = sign_webhook(url, secret) if secret else url
-        return request_json("POST", signed, body, timeout=self.timeout)
+        try:
+            check_url(url, self.outbound_allow)
+            resolve_allowed(url, self.outbound_allow)
+        except (InvalidInput, BlockedAddress) as exc:
+            return ApiResult(Delivery(DeliveryOutcome.PERMANENT, error=f"webhook refused: {exc}"))
+        return request_json(
+            "POST", signed, body, timeout=self.timeout, session=self._webhook_session
+        )
 
 
 def build_dingtalk_notifier(
@@ -211,6 +225,7 @@ def build_dingtalk_notifier(
         card_template_id=card_template_id or getattr(settings, "dingtalk_card_template_id", None),
         webhook_for=webhook_for,
         limiter=limiter,
+        outbound_allow=settings.outbound_networks,
     )
 
 

@@ -115,10 +115,14 @@ def request_json(
     *,
     headers: Mapping[str, str] | None = None,
     timeout: float = 10.0,
+    session: requests.Session | None = None,
 ) -> ApiResult:
-    """Send one JSON request and classify the answer; never raises for network or HTTP errors."""
+    """Send one JSON request and classify the answer; never raises for network or HTTP errors.
+
+    With a `session` (a guarded one for user-configured URLs) redirects are not followed.
+    """
     try:
-        response = requests.request(
+        response = (session or requests).request(
             method,
             url,
             data=json.dumps(body, ensure_ascii=False).encode() if body is not None else None,
@@ -128,9 +132,16 @@ def request_json(
                 **(headers or {}),
             },
             timeout=timeout,
+            allow_redirects=session is None,
         )
     except requests.RequestException as exc:
         return ApiResult(_failure(exc))
+    if 300 <= response.status_code < 400:
+        return ApiResult(
+            Delivery(DeliveryOutcome.PERMANENT, error=f"redirect {response.status_code} refused"),
+            response.status_code,
+            {},
+        )
     try:
         parsed = response.json()
     except ValueError:

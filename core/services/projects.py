@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
@@ -11,6 +12,7 @@ from sqlmodel import col, func, select
 from core.calendar import is_known_calendar
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Channel, Membership, Project, Role, Task, TaskStatus, User
+from core.netpolicy import Network, check_url
 from core.permissions import Permission, allows
 from core.schemas import ChannelOut, MemberOut, ProjectDraft, ProjectOut
 from core.services.context import Ctx, get_project
@@ -447,8 +449,11 @@ def set_channel_webhook(
     channel_id: str,
     url: str | None,
     secret: str | None = None,
+    allow: Iterable[Network] = (),
 ) -> ChannelOut:
-    """Give a bound channel a custom robot webhook (and signing secret) for its notifications."""
+    """Give a bound channel a custom robot webhook (and signing secret) for its notifications.
+
+    The URL must be public (`core.netpolicy`), unless it is inside an operator's `allow`."""
     channel, project = bound_channel(ctx, platform=platform, tenant=tenant, channel_id=channel_id)
     ctx.require(project, Permission.CHANNEL_BIND)
     ensure_writable(project)
@@ -461,6 +466,7 @@ def set_channel_webhook(
                 zh="webhook 须是 http(s) 地址，最多 1000 个字符",
                 hint_zh="用法：channel webhook URL [SECRET] | channel webhook off",
             )
+        check_url(url, allow)
         if secret is not None and (len(secret) > 200 or not secret.strip()):
             raise InvalidInput(
                 "a signing secret has 1 to 200 characters", zh="签名密钥需要 1 到 200 个字符"

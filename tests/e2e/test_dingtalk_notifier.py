@@ -12,6 +12,7 @@ import pytest
 from bot.dingtalk.notifier import DingTalkNotifier, SendLimiter, build_dingtalk_notifier
 from bot.dingtalk.openapi import DingTalkOpenAPI
 from core.messages import Button, DeliveryOutcome, Outgoing, Reply
+from core.netpolicy import parse_allow
 from tests.fakes.dingtalk_gateway import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -24,6 +25,8 @@ GROUP_SEND = "/v1.0/robot/groupMessages/send"
 OTO_SEND = "/v1.0/robot/oToMessages/batchSend"
 TOKEN = "/v1.0/oauth2/accessToken"
 WEBHOOK = "/robot/send"
+# The fake listens on loopback, which user-set webhooks may reach only when an operator says so.
+LOCAL = parse_allow(["127.0.0.1/32"])
 
 
 class Ticker:
@@ -232,7 +235,9 @@ def test_a_timeout_is_unknown_and_a_refused_connection_transient(gateway: FakeDi
 def test_a_groups_custom_robot_webhook_is_signed_and_limited(gateway: FakeDingTalk) -> None:
     ticker = Ticker()
     hooks = {GROUP: (gateway.webhook_url, WEBHOOK_SECRET)}
-    notifier = DingTalkNotifier(None, webhook_for=hooks.get, limiter=SendLimiter(monotonic=ticker))
+    notifier = DingTalkNotifier(
+        None, webhook_for=hooks.get, limiter=SendLimiter(monotonic=ticker), outbound_allow=LOCAL
+    )
 
     sent = notifier.send(_message(1, mentions=[LISI]))
     assert sent.outcome is DeliveryOutcome.SENT, sent.error
@@ -248,7 +253,9 @@ def test_a_groups_custom_robot_webhook_is_signed_and_limited(gateway: FakeDingTa
     assert throttled.outcome is DeliveryOutcome.RATE_LIMITED
     assert throttled.retry_after == 600
 
-    wrong = DingTalkNotifier(None, webhook_for={GROUP: (gateway.webhook_url, "SECwrong")}.get)
+    wrong = DingTalkNotifier(
+        None, webhook_for={GROUP: (gateway.webhook_url, "SECwrong")}.get, outbound_allow=LOCAL
+    )
     refused = wrong.send(_message(3))
     assert refused.outcome is DeliveryOutcome.PERMANENT
     assert "310000" in (refused.error or "")

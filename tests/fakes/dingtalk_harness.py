@@ -40,6 +40,8 @@ def dingtalk_settings(gateway: FakeDingTalk, **extra: Any) -> Settings:
         DINGTALK_OPENAPI_ENDPOINT=gateway.base_url,
         timezone="Asia/Shanghai",
         language="zh",
+        # the fake's custom-robot webhook listens on loopback, as an operator's allowed network
+        outbound_allow="127.0.0.1/32",
         **extra,
     )
 
