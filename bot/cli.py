@@ -89,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--http", action="store_true", help="serve Slack over HTTP instead of Socket Mode"
     )
     run.add_argument("--port", type=int, default=3000)
+    run.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address HTTP mode listens on (default 127.0.0.1, behind a TLS proxy; 0.0.0.0 for all)",
+    )
     run.add_argument("--as", dest="as_user", default=None, help="terminal user name")
     run.add_argument("--channel", default="terminal")
     run.add_argument("--no-scheduler", action="store_true", help="do not run the scheduler here")

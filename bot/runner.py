@@ -64,7 +64,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             from bot.slack import run_slack
 
             run_slack(
-                app, http=bool(getattr(args, "http", False)), port=getattr(args, "port", 3000)
+                app,
+                http=bool(getattr(args, "http", False)),
+                port=getattr(args, "port", 3000),
+                host=getattr(args, "host", "127.0.0.1"),
             )
         else:
             from bot.dingtalk.stream import run_dingtalk

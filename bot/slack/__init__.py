@@ -23,8 +23,9 @@ log = structlog.get_logger(__name__)
 __all__ = ["SlackNotifier", "build_slack_notifier", "run_slack"]
 
 
-def run_slack(app: App, *, http: bool, port: int = 3000, host: str = "0.0.0.0") -> None:  # noqa: S104  # a server must listen beyond loopback
-    """Serve Slack until interrupted: HTTP mode on `port`, else Socket Mode.
+def run_slack(app: App, *, http: bool, port: int = 3000, host: str = "127.0.0.1") -> None:
+    """Serve Slack until interrupted: HTTP mode on `host:port` (loopback by default, behind a
+    TLS proxy), else Socket Mode.
 
     Registers a `SlackNotifier` as `app.notifiers["slack"]` if there is none yet, so the
     scheduler (started by the caller, before this blocks) can deliver Slack notifications.
@@ -39,7 +40,7 @@ def run_slack(app: App, *, http: bool, port: int = 3000, host: str = "0.0.0.0") 
 
             if app.settings.slack_signing_secret is None:
                 raise ValueError("HTTP mode needs SLACK_SIGNING_SECRET")
-            log.info("slack_http_mode", port=port)
+            log.info("slack_http_mode", host=host, port=port)
             serve_http(adapter, host=host, port=port)
         else:
             from bot.slack.socket import serve_socket_mode
