@@ -24,15 +24,32 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def _private_file(path: Path) -> None:
+    """The SQLite file (tokens, webhook secrets, every task) and its directory: owner only."""
+    folder = path.parent
+    if not folder.exists():
+        folder.mkdir(parents=True, mode=0o700)
+    if not path.exists():
+        path.touch(mode=0o600)
+    path.chmod(0o600)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.chmod(0o600)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Build an engine for `url`; creates the SQLite file's directory when needed."""
+    """Build an engine for `url`; creates a SQLite file (0600, in a 0700 directory when it makes
+    one) as needed. SQL parameters never appear in errors or logs (`hide_parameters`): they hold
+    tokens and secrets."""
     url = normalize_url(url)
     parsed = sa.make_url(url)
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
-        memory = database in ("", ":memory:")
+        memory = database in ("", ":memory:") or database.startswith("file:")
         if not memory:
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(database).expanduser())
         connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         if memory:
             kwargs.setdefault("poolclass", StaticPool)
