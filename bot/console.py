@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from bot.router import Inbound, Router
 from core.messages import Delivery, DeliveryOutcome, Outgoing, Reply
@@ -86,9 +88,10 @@ class ConsoleChat:
             text = text.split("\n", 1)[0]
         self.console.print(text, style=style, markup=False, highlight=False)
         if reply.table:
-            table = Table(*reply.table[0], show_lines=False)
+            # cells are escaped: a title like `[/bold]` is shown, never interpreted as markup
+            table = Table(*(escape(h) for h in reply.table[0]), show_lines=False)
             for row in reply.table[1:]:
-                table.add_row(*row)
+                table.add_row(*(Text(cell) for cell in row))
             self.console.print(table)
         for label, value in reply.fields:
             self.console.print(f"  {label}: {value}", markup=False, highlight=False)
@@ -101,7 +104,7 @@ class ConsoleChat:
         """Deliver a notification to the terminal."""
         self.transcript.append(Line("pmbot", message.target, message.reply.text, message.reply))
         if self.console is not None:
-            self.console.print(f"🔔 → {message.target}", style="magenta")
+            self.console.print(f"🔔 → {message.target}", style="magenta", markup=False)
             self.show(message.reply)
         return Delivery(DeliveryOutcome.SENT, external_ref=message.dedupe_key)
 
@@ -137,7 +140,7 @@ def interactive(chat: ConsoleChat, user: str, channel: str, stream: TextIO | Non
     console = chat.console or Console()
     chat.console = console
     console.print(
-        f"pmbot terminal chat, as [bold]{user}[/bold] in #{channel}. "
+        f"pmbot terminal chat, as [bold]{escape(user)}[/bold] in #{escape(channel)}. "
         "Type `help` (or `帮助`), `as NAME` to switch user, `quit` to leave."
     )
     while True:
@@ -155,6 +158,6 @@ def interactive(chat: ConsoleChat, user: str, channel: str, stream: TextIO | Non
             return 0
         if line.startswith("as ") and len(line.split()) == 2:
             user = line.split()[1].lstrip("@")
-            console.print(f"now speaking as {user}")
+            console.print(f"now speaking as {user}", markup=False)
             continue
         chat.say(user, line, channel=channel)

@@ -48,18 +48,32 @@ def _table_lines(table: list[list[str]]) -> list[str]:
     return lines
 
 
+# pmbot's own replies use no links, images or HTML, so brackets and angle brackets in them come
+# from what people typed: shown as full-width, `[点此重新登录](http://evil)` is no live link in
+# the bot's voice, and `<font>`/`<a>` are no markup.
+_NEUTRAL = str.maketrans({"[": "［", "]": "］", "<": "＜", ">": "＞"})
+
+
+def neutral(text: str) -> str:
+    """Text with DingTalk markdown's link, image and HTML syntax made inert."""
+    return text.translate(_NEUTRAL)
+
+
 def body_markdown(reply: Reply) -> str:
     """The reply's text, fields and table as DingTalk markdown (no buttons, no mentions)."""
-    lines = reply.text.splitlines()
+    lines = neutral(reply.text).splitlines()
     # Line breaks need two trailing spaces in DingTalk markdown; `•` bullets become list items.
     text = "  \n".join(_line(line) for line in lines)
     parts = [text]
     if reply.fields:
-        parts.append("\n".join(f"- **{label}**：{value}" for label, value in reply.fields))
+        parts.append(
+            "\n".join(f"- **{neutral(label)}**：{neutral(value)}" for label, value in reply.fields)
+        )
     # A multi-line text already says what its table says (task lists, digests); a one-line
     # heading needs the rows, one line each, since phones do not show markdown tables.
     if reply.table and len(lines) <= 1:
-        parts.append("\n".join(_table_lines(reply.table)))
+        table = [[neutral(cell) for cell in row] for row in reply.table]
+        parts.append("\n".join(_table_lines(table)))
     return _clip("\n\n".join(p for p in parts if p))
 
 

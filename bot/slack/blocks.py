@@ -12,6 +12,7 @@ user picker (Reassign), the picked user's id replacing `{user}`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from core.messages import Button, Reply
@@ -38,14 +39,22 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def mrkdwn(text: str) -> str:
-    """Our text as Slack mrkdwn: escaped, and `@U123` ids turned into real mentions."""
-    return _SLACK_USER_ID.sub(r"<@\1>", escape(text))
+def mrkdwn(text: str, mentions: Iterable[str] = ()) -> str:
+    """Our text as Slack mrkdwn: escaped, and `@U123` turned into a real mention only for the
+    people pmbot itself means to mention (`Reply.mentions`), never for ids in user text."""
+    allowed = set(mentions)
+    escaped = escape(text)
+    if not allowed:
+        return escaped
+    return _SLACK_USER_ID.sub(
+        lambda m: f"<@{m.group(1)}>" if m.group(1) in allowed else m.group(0), escaped
+    )
 
 
 def fallback_text(reply: Reply) -> str:
-    """The plain `text` of a message: notifications and screen readers show it."""
-    text = reply.text.strip() or " "
+    """The plain `text` of a message: notifications and screen readers show it, and Slack reads
+    it as mrkdwn too, so it is escaped (`<!channel>` in a title stays text)."""
+    text = escape(reply.text.strip()) or " "
     if len(text) > MAX_FALLBACK_TEXT:
         text = text[: MAX_FALLBACK_TEXT - 1] + "…"
     return text
@@ -118,10 +127,16 @@ def actions_blocks(buttons: list[Button], *, prefix: str = "") -> list[dict[str,
 
 def reply_blocks(reply: Reply, *, max_blocks: int = MAX_MESSAGE_BLOCKS) -> list[dict[str, Any]]:
     """Block Kit blocks for a reply: text sections, fields, then buttons, at most `max_blocks`."""
-    text_blocks = [_section(chunk) for chunk in _chunks(mrkdwn(reply.text), MAX_SECTION_TEXT)]
+    text_blocks = [
+        _section(chunk)
+        for chunk in _chunks(mrkdwn(reply.text, reply.mentions), MAX_SECTION_TEXT)
+    ]
     field_blocks = []
     fields = [
-        {"type": "mrkdwn", "text": _clip(f"*{escape(k)}*\n{mrkdwn(v)}", MAX_FIELD_TEXT)}
+        {
+            "type": "mrkdwn",
+            "text": _clip(f"*{escape(k)}*\n{mrkdwn(v, reply.mentions)}", MAX_FIELD_TEXT),
+        }
         for k, v in reply.fields
     ]
     for i in range(0, len(fields), MAX_FIELDS):

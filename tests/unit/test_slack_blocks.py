@@ -57,8 +57,13 @@ def test_buttons_carry_their_command_or_become_a_user_picker(action: str, kind: 
         assert action in element["action_id"]
 
 
-def test_text_is_escaped_and_slack_ids_become_mentions() -> None:
-    assert mrkdwn("a < b & c > d, ask @U0BOB0001") == "a &lt; b &amp; c &gt; d, ask <@U0BOB0001>"
+def test_text_is_escaped_and_only_the_replys_own_people_become_mentions() -> None:
+    assert mrkdwn("a < b & c > d, ask @U0BOB0001", ["U0BOB0001"]) == (
+        "a &lt; b &amp; c &gt; d, ask <@U0BOB0001>"
+    )
+    # an id someone typed into a title is text, not a ping
+    assert mrkdwn("ask @U0EVE0001", ["U0BOB0001"]) == "ask @U0EVE0001"
+    assert mrkdwn("ask @U0BOB0001") == "ask @U0BOB0001"
 
 
 def test_slack_markup_becomes_plain_text_with_certain_mentions() -> None:
