@@ -223,6 +223,85 @@ def worker(url: str, endpoint: str, seed: int) -> int:
     return 0
 
 
+class _FloodedEndpoint:
+    """A chat that rate-limits one flooded channel and takes everything else."""
+
+    def __init__(self, flooded: str) -> None:
+        self.flooded = flooded
+        self.sent: list[str] = []
+
+    def send(self, message: Any) -> Any:
+        from core.messages import Delivery, DeliveryOutcome
+
+        if message.target == self.flooded:
+            return Delivery(DeliveryOutcome.RATE_LIMITED, retry_after=1.0)
+        self.sent.append(message.target)
+        return Delivery(DeliveryOutcome.SENT)
+
+
+def flooded(engine: Any, n: int = 100_000) -> tuple[int, float, int]:
+    """`n` rows waiting an hour for one channel, one reminder due now for another: the sweep that
+    sends the reminder (1 = the first), how long that sweep took, and flood rows it claimed."""
+    import sqlalchemy as sa
+
+    from core.clock import FixedClock
+    from core.models import Notification
+    from scheduler.sweep import Sweeper
+
+    now = datetime.now(UTC)
+    table = Notification.__table__  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        for start in range(0, n, 5000):
+            conn.execute(
+                sa.insert(table),
+                [
+                    {
+                        "dedupe_key": f"flood:{i}", "kind": "digest", "platform": "fake",
+                        "tenant": "", "target": "CFLOOD", "target_type": "channel",
+                        "payload": {"text": f"flood {i}"}, "status": "pending", "attempts": 0,
+                        "due_at": now - timedelta(hours=1), "next_attempt_at": now - timedelta(hours=1),
+                        "maybe_sent": False, "created_at": now,
+                    }
+                    for i in range(start, min(n, start + 5000))
+                ],
+            )  # fmt: skip
+        conn.execute(
+            sa.insert(table),
+            [{"dedupe_key": "task:1:reminder:now", "kind": "reminder", "platform": "fake",
+              "tenant": "", "target": "UOTHER", "target_type": "user", "payload": {"text": "due"},
+              "status": "pending", "attempts": 0, "due_at": now, "next_attempt_at": now,
+              "maybe_sent": False, "created_at": now}],
+        )  # fmt: skip
+    endpoint = _FloodedEndpoint("CFLOOD")
+    sweeper = Sweeper(engine, {"fake": endpoint}, FixedClock(now))
+    for sweep in range(1, 6):
+        started = time.perf_counter()
+        result = sweeper.sweep()
+        took = time.perf_counter() - started
+        if "UOTHER" in endpoint.sent:
+            return sweep, took, result.retried
+    return 0, 0.0, 0
+
+
+def _flooded_report(url: str, n: int) -> str:
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+    from storage.scratch import scratch_database
+
+    with scratch_database(url, "pmbot_flood") as db:
+        engine = make_engine(db)
+        try:
+            upgrade(engine)
+            sweep, took, retried = flooded(engine, n)
+        finally:
+            engine.dispose()
+    where = f"in sweep {sweep} ({took * 1000:.0f} ms)" if sweep else "NOT within 5 sweeps"
+    return (
+        f"flooded channel: {n:,} rows waiting for one channel; a reminder due now for another "
+        f"destination was sent {where}; flood rows tried in that sweep: {retried}"
+    )
+
+
 def main(short: bool = False) -> int:
     """Run the reliability test and print lost and duplicate counts; non-zero exit on any."""
     import logging
@@ -233,7 +312,10 @@ def main(short: bool = False) -> int:
     report = run(200, 3, kill_every=0.6, timeout=180) if short else run(10_000, 20, kill_every=2.5)
     for line in report.lines():
         print(line, flush=True)
-    return 0 if report.lost == 0 and report.duplicates == 0 else 1
+    flood_line = _flooded_report(_admin_url(), 3_000 if short else 100_000)
+    print(flood_line, flush=True)
+    fair = "NOT within" not in flood_line
+    return 0 if report.lost == 0 and report.duplicates == 0 and fair else 1
 
 
 if __name__ == "__main__":

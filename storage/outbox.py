@@ -89,7 +89,13 @@ def enqueue(session: Session, rows: Iterable[Notification | dict[str, Any]]) -> 
 
 
 def claim(
-    engine: Engine, owner: str, now: datetime, *, limit: int = 50, lease_seconds: float = 60.0
+    engine: Engine,
+    owner: str,
+    now: datetime,
+    *,
+    limit: int = 50,
+    lease_seconds: float = 60.0,
+    per_destination: int = 25,
 ) -> list[Claimed]:
     """Claim up to `limit` due rows for `owner` until `now + lease_seconds`, in one transaction.
 
@@ -109,16 +115,30 @@ def claim(
         "attempts": T.c.attempts + 1,
         "maybe_sent": sa.or_(T.c.maybe_sent, T.c.status == NotificationStatus.SENDING.value),
     }
+    # Fairness: at most `per_destination` rows of one destination per claim, earliest due first,
+    # so a channel with 100k rows waiting never holds back another's reminder due now.
+    rank = (
+        sa.func.row_number()
+        .over(
+            partition_by=(T.c.platform, T.c.tenant, T.c.target),
+            order_by=(T.c.next_attempt_at, T.c.id),
+        )
+        .label("rank")
+    )
+    ranked = sa.select(T.c.id, T.c.next_attempt_at, rank).where(due).subquery("ranked")
+    fair = (
+        sa.select(ranked.c.id)
+        .where(ranked.c.rank <= per_destination)
+        .order_by(ranked.c.next_attempt_at, ranked.c.id)
+        .limit(limit)
+    )
     with session_scope(engine, immediate=True) as session:
         if is_sqlite(engine):
-            ids = sa.select(T.c.id).where(due).order_by(T.c.next_attempt_at).limit(limit)
-            stmt = sa.update(T).where(T.c.id.in_(ids.scalar_subquery())).values(**changes)
+            stmt = sa.update(T).where(T.c.id.in_(fair.scalar_subquery())).values(**changes)
         else:
             picked = (
                 sa.select(T.c.id)
-                .where(due)
-                .order_by(T.c.next_attempt_at)
-                .limit(limit)
+                .where(T.c.id.in_(fair.scalar_subquery()), due)
                 .with_for_update(skip_locked=True)
                 .cte("picked")
             )

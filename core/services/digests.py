@@ -576,6 +576,9 @@ def _plan_digests(session: Session, now: datetime, enqueue: Enqueue) -> list[str
             sched = _scheduled(day, at, ch.timezone)
             if not sched <= now <= sched + DIGEST_LATE_LIMIT or not cal.is_workday(day):
                 continue
+            if ch.last_digest_at is not None and ch.last_digest_at > sched:
+                # a later day's digest already went (the clock moved back): never an older one
+                continue
             due.append(_Due(f"digest:{ch.id}:{day.isoformat()}", DIGEST, day, sched, channel=ch))
             if _is_last_workday_of_week(cal, day):
                 year, week, _ = day.isocalendar()

@@ -847,7 +847,8 @@ def snooze(
 ) -> SnoozeOut:
     """Remind the actor of a task again later: `1h`, `tomorrow` (09:00), or a time (`15:00`)."""
     task, project = _find_task(ctx, ref, default_project)
-    ctx.require(project, Permission.TASK_VIEW)
+    # a snooze writes (outbox rows, an audit event): readers such as guests may not
+    ctx.require(project, Permission.TASK_EDIT)
     if task.status in CLOSED:
         raise InvalidInput(
             f"{task.key} is {task.status}; nothing to remind you of",

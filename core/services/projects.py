@@ -286,6 +286,8 @@ def add_member(ctx: Ctx, key: str, user_id: int, role: str) -> MemberOut:
         assert project.id is not None
         membership = Membership(project_id=project.id, user_id=user_id, role=new_role)
     else:
+        if membership.role == Role.MANAGER and new_role is not Role.MANAGER:
+            _keep_a_manager(ctx, project, user)
         membership.role = new_role
     ctx.session.add(membership)
     ctx.audit(
@@ -299,6 +301,20 @@ def add_member(ctx: Ctx, key: str, user_id: int, role: str) -> MemberOut:
     return MemberOut(user=user_ref(user), role=new_role)
 
 
+def _keep_a_manager(ctx: Ctx, project: Project, user: User) -> None:
+    """Refuse to remove or demote a project's last manager."""
+    managers = ctx.session.exec(
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.project_id == project.id, Membership.role == Role.MANAGER)
+    ).one()
+    if managers <= 1:
+        raise Conflict(
+            f"{user.name} is the last manager of {project.key}; add another first",
+            zh=f"{user.name} 是 {project.key} 唯一的项目经理，请先添加另一位",
+        )
+
+
 def remove_member(ctx: Ctx, key: str, user_id: int) -> MemberOut:
     """Remove a user from a project (a project keeps at least one manager)."""
     project = writable_project(ctx, key, Permission.MEMBER_MANAGE)
@@ -309,16 +325,7 @@ def remove_member(ctx: Ctx, key: str, user_id: int) -> MemberOut:
     if membership is None or user is None:
         raise NotFound("member", user.name if user else str(user_id))
     if membership.role == Role.MANAGER:
-        managers = ctx.session.exec(
-            select(func.count())
-            .select_from(Membership)
-            .where(Membership.project_id == project.id, Membership.role == Role.MANAGER)
-        ).one()
-        if managers <= 1:
-            raise Conflict(
-                f"{user.name} is the last manager of {project.key}; add another first",
-                zh=f"{user.name} 是 {project.key} 唯一的项目经理，请先添加另一位",
-            )
+        _keep_a_manager(ctx, project, user)
     ctx.session.delete(membership)
     ctx.audit(
         entity="member",
