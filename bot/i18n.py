@@ -34,6 +34,8 @@ _ACTIONS_ZH = {
     "read the history of changes": "查看变更记录",
     "bind a chat channel to the project": "绑定群/频道",
     "change the organisation's calendar": "修改组织的工作日历",
+    "create projects": "新建项目",
+    "grant or revoke the creator role": "授予或收回新建项目的权限",
 }
 _ROLES_ZH = {
     "admin": "管理员(admin)",

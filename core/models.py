@@ -81,6 +81,7 @@ class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, index=True)
     is_admin: bool = False
+    can_create_projects: bool = False  # the `creator` grant an admin gives
     timezone: str = Field(default="UTC", max_length=64)
     locale: str = Field(default="zh", max_length=8)
     quiet_start: str | None = Field(default=None, max_length=5)

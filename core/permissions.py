@@ -14,6 +14,7 @@ from core.models import Role
 class Permission(StrEnum):
     """One thing a user may do in a project."""
 
+    PROJECT_CREATE = "project.create"
     PROJECT_VIEW = "project.view"
     PROJECT_EDIT = "project.edit"
     PROJECT_ARCHIVE = "project.archive"
@@ -33,6 +34,7 @@ class Permission(StrEnum):
 
 
 DESCRIPTIONS: dict[Permission, str] = {
+    Permission.PROJECT_CREATE: "create projects (organisation-wide; also whoever an admin grants `creator`)",
     Permission.PROJECT_VIEW: "see the project",
     Permission.PROJECT_EDIT: "change the project's settings",
     Permission.PROJECT_ARCHIVE: "archive the project",
@@ -63,7 +65,8 @@ _WORK = _READ | {
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.MANAGER: frozenset(set(Permission)),
+    # a manager runs their projects; creating new ones is the organisation's to grant
+    Role.MANAGER: frozenset(set(Permission) - {Permission.PROJECT_CREATE}),
     Role.MEMBER: frozenset(_WORK),
     Role.FINANCE: frozenset(_READ | {Permission.BUDGET_VIEW, Permission.AUDIT_VIEW}),
     Role.GUEST: frozenset({Permission.PROJECT_VIEW, Permission.TASK_VIEW}),

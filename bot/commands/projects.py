@@ -8,6 +8,7 @@ from core.models import Role
 from core.permissions import permission_table
 from core.schemas import ProjectOut
 from core.services import projects as svc
+from core.services.users import grant_creator
 
 _SUB = {
     "new": "new", "create": "new", "新建": "new", "创建": "new",
@@ -286,3 +287,26 @@ CHANNEL_SUBCOMMANDS.update(
         "机器人": channel_webhook,
     }
 )
+
+
+@command(
+    "grant",
+    aliases=("授权", "revoke", "收回授权"),
+    usage="grant @user creator | revoke @user creator",
+    summary="let someone create projects, or stop them (admins)",
+    summary_zh="允许（或不再允许）某人新建项目（管理员）",
+    group="projects",
+)
+def grant_command(req: Request) -> Reply:
+    """The organisation's `creator` grant: who besides admins may create projects."""
+    if len(req.args) != 2 or req.args[1].lower() not in ("creator", "创建者", "新建项目"):
+        raise usage_error(req, "grant")
+    on = req.command not in ("revoke", "收回授权")
+    who = grant_creator(req.ctx, req.user(req.args[0]).id or 0, on)
+    return Reply(
+        text=req.t(
+            "{n} may now create projects." if on else "{n} may no longer create projects.",
+            "{n} 现在可以新建项目了。" if on else "{n} 不再可以新建项目。",
+            n=who.name,
+        )
+    )

@@ -10,13 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
 from core.calendar import is_known_calendar
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.models import Channel, Membership, Project, Role, Task, TaskStatus, User
 from core.netpolicy import Network, check_url
 from core.permissions import Permission, allows
 from core.schemas import ChannelOut, MemberOut, ProjectDraft, ProjectOut
 from core.services.context import Ctx, get_project
-from core.services.users import user_ref
+from core.services.users import may_create_projects, user_ref
 
 OPEN_STATUSES = (TaskStatus.TODO, TaskStatus.DOING, TaskStatus.BLOCKED)
 
@@ -58,7 +58,9 @@ def _project_out(
 
 
 def create_project(ctx: Ctx, key: str, name: str, **extra: object) -> ProjectOut:
-    """Create a project; its creator becomes its manager."""
+    """Create a project (admins, and users granted `creator`); its creator becomes its manager."""
+    if not may_create_projects(ctx):
+        raise PermissionDenied("create projects", "admin")
     try:
         draft = ProjectDraft(key=key.strip().upper(), name=name.strip(), **extra)
     except ValidationError as exc:
@@ -387,18 +389,29 @@ def bind_channel(
     channel = ensure_channel(
         ctx, platform=platform, tenant=tenant, channel_id=channel_id, name=name
     )
-    before = {"project_id": channel.project_id}
+    before: dict[str, object] = {"project_id": channel.project_id}
+    current = (
+        ctx.session.get(Project, channel.project_id)
+        if channel.project_id not in (None, project.id)
+        else None
+    )
+    if current is not None:
+        # Re-binding takes the channel (its digests, its default project, what its people write)
+        # away from a project: only that project's managers may.
+        ctx.require(current, Permission.CHANNEL_BIND)
+        before["project"] = current.key
     channel.project_id = project.id
     channel.timezone = project.timezone
     ctx.session.add(channel)
-    ctx.audit(
-        entity="channel",
-        entity_id=f"{platform}:{channel_id}",
-        action="bind",
-        project_id=project.id,
-        before=before,
-        after={"project": project.key},
-    )
+    for where in [project, current] if current is not None else [project]:
+        ctx.audit(
+            entity="channel",
+            entity_id=f"{platform}:{channel_id}",
+            action="bind",
+            project_id=where.id,
+            before=before,
+            after={"project": project.key},
+        )
     return channel_out(ctx, channel)
 
 

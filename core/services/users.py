@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.models import Alias, Identity, InboundEvent, User
 from core.schemas import Actor, UserOut, UserRef
 from core.services.context import Ctx
@@ -174,8 +174,9 @@ def resolve_user(
         if platform_ids[handle] == handle and _identity(session, platform, tenant, handle) is None:
             # The adapter only knows the name (the terminal chat): an alias someone set wins
             # over making a new account of it.
-            aliased = set(session.exec(
-                select(Alias.user_id).where(func.lower(Alias.alias) == lowered)).all())
+            aliased = set(
+                session.exec(select(Alias.user_id).where(func.lower(Alias.alias) == lowered)).all()
+            )
             if len(aliased) == 1 and (user := session.get(User, aliased.pop())) is not None:
                 return user
         return ensure_user(
@@ -279,3 +280,27 @@ def add_alias(ctx: Ctx, alias: str) -> None:
         raise Conflict(f"the alias {alias!r} is already taken", zh=f"别名 {alias!r} 已被占用")
     ctx.session.add(Alias(user_id=ctx.actor.user_id, alias=alias))
     ctx.audit(entity="user", entity_id=ctx.actor.user_id, action="alias", after={"alias": alias})
+
+
+def grant_creator(ctx: Ctx, user_id: int, on: bool) -> UserRef:
+    """Let a user create projects (the `creator` grant), or take it back (admins only)."""
+    if not ctx.actor.is_admin:
+        raise PermissionDenied("grant or revoke the creator role", "admin")
+    user = ctx.session.get(User, user_id)
+    if user is None:
+        raise NotFound("user", str(user_id))
+    before = {"creator": user.can_create_projects}
+    user.can_create_projects = on
+    ctx.session.add(user)
+    ctx.audit(
+        entity="user", entity_id=user_id, action="creator", before=before, after={"creator": on}
+    )
+    return user_ref(user)
+
+
+def may_create_projects(ctx: Ctx) -> bool:
+    """Admins and users granted `creator` may create projects."""
+    if ctx.actor.is_admin:
+        return True
+    user = ctx.session.get(User, ctx.actor.user_id)
+    return bool(user is not None and user.can_create_projects)

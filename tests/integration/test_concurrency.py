@@ -89,6 +89,8 @@ def race(module_engine: Engine) -> Race:
     ok(chat, "alice", "project new WEB Website")
     ok(chat, "alice", "member add WEB @bob member")
     ok(chat, "alice", "member add WEB @dan member")
+    ok(chat, "alice", "grant @bob creator")  # both may create projects: they race for one key
+    ok(chat, "alice", "grant @dan creator")
     url = module_engine.url.render_as_string(hide_password=False)
     spawn = mp.get_context("spawn")
     start = spawn.Barrier(2)

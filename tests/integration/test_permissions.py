@@ -77,6 +77,7 @@ def _view_tasks(ctx: Ctx, w: World) -> object:
 
 ACTIONS: dict[Permission, tuple[bool, Callable[[Ctx, World], object]]] = {
     # permission: (does it change something, probe)
+    Permission.PROJECT_CREATE: (True, lambda c, w: ps.create_project(c, "NEW", "New project")),
     Permission.PROJECT_VIEW: (False, lambda c, w: ps.show_project(c, "WEB")),
     Permission.PROJECT_EDIT: (False, _require(Permission.PROJECT_EDIT)),
     Permission.PROJECT_ARCHIVE: (True, lambda c, w: ps.archive_project(c, "WEB")),
@@ -139,6 +140,8 @@ def test_role_may_do_exactly_what_the_table_allows(
             )
             needed = weakest_role_with(blocked_at)
             assert caught.value.needed == needed.value
-            if permission is not Permission.BUDGET_VIEW or role is None:
+            if permission is Permission.PROJECT_CREATE:  # an organisation's, not WEB's, to grant
+                assert f"need the {needed.value} role to create projects" in str(caught.value)
+            elif permission is not Permission.BUDGET_VIEW or role is None:
                 assert f"need the {needed.value} role in WEB" in str(caught.value)
             assert _audit_count(ctx) == audits

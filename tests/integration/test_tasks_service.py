@@ -134,10 +134,10 @@ def test_roles_are_checked_when_members_are_added(world: World) -> None:
 
 def test_a_project_key_is_unique_and_well_formed(world: World) -> None:
     with pytest.raises(Conflict, match="WEB already exists"):
-        world.call("bob", ps.create_project, "web", "Again")
+        world.call("ann", ps.create_project, "web", "Again")
     for bad in ("W", "1WEB", "WEB-1", "WAYTOOLONGKEY", "ÜBER"):
         with pytest.raises(InvalidInput, match="2-10 letters or digits"):
-            world.call("bob", ps.create_project, bad, "Bad")
+            world.call("ann", ps.create_project, bad, "Bad")
     assert world.count(Project) == 1
 
 

@@ -27,11 +27,12 @@ EXPECTED: dict[Role, set[Permission]] = {
     Role.GUEST: {P.PROJECT_VIEW, P.TASK_VIEW},
     Role.FINANCE: READ | {P.BUDGET_VIEW, P.AUDIT_VIEW},
     Role.MEMBER: READ | WORK,
-    Role.MANAGER: set(P),
+    Role.MANAGER: set(P) - {P.PROJECT_CREATE},  # a new project is the organisation's to grant
     Role.ADMIN: set(P),
 }
 
 WEAKEST: dict[Permission, Role] = {
+    P.PROJECT_CREATE: Role.ADMIN,
     P.PROJECT_VIEW: Role.GUEST,
     P.TASK_VIEW: Role.GUEST,
     P.MEMBER_VIEW: Role.FINANCE,
