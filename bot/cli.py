@@ -32,7 +32,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
     settings = _settings_or_exit()
     assert isinstance(settings, Settings)
-    configure_logging("WARNING" if args.command else settings.log_level, json=settings.log_json)
+    configure_logging("WARNING" if args.command else settings.log_level, json=settings.log_json, secrets=settings.secret_values())
     app = build_app(settings)
     try:
         chat = ConsoleChat(app.router)

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
+from bot.redact import Redactor
 from core.nlp.llm import LLMError
 
 if TYPE_CHECKING:
@@ -96,7 +97,9 @@ class OpenAICompleter:
                     return answer
             return self._ask_json_mode(system, user, schema, deadline)
         except openai.OpenAIError as exc:
-            raise LLMError(f"LLM request failed: {type(exc).__name__}: {exc}") from exc
+            # the server's answer is quoted in the error, and a server may echo the key
+            detail = Redactor([self._api_key])(str(exc))[:500]
+            raise LLMError(f"LLM request failed: {type(exc).__name__}: {detail}") from exc
 
     def _ask_json_mode(
         self, system: str, user: str, schema: dict[str, Any], deadline: float

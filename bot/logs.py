@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterable
 
 import structlog
+
+from bot.redact import Redactor
 
 
 def _stderr_logger(*_args: object) -> structlog.PrintLogger:
     return structlog.PrintLogger(sys.stderr)
 
 
-def configure_logging(level: str = "INFO", *, json: bool | None = None) -> None:
-    """Route structlog and stdlib logging to stderr, as key-value events."""
+def configure_logging(
+    level: str = "INFO", *, json: bool | None = None, secrets: Iterable[str | None] = ()
+) -> None:
+    """Route structlog and stdlib logging to stderr, as key-value events, with `secrets` (and
+    anything shaped like a token) masked in every line."""
+    redact = Redactor(secrets)
     if json is None:
         json = not sys.stderr.isatty()
     shared: list[structlog.types.Processor] = [
@@ -29,6 +36,7 @@ def configure_logging(level: str = "INFO", *, json: bool | None = None) -> None:
             *shared,
             structlog.processors.StackInfoRenderer(),
             structlog.processors.format_exc_info,
+            redact.processor,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

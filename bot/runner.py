@@ -41,6 +41,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     configure_logging(
         "WARNING" if terminal and settings.log_level == "INFO" else settings.log_level,
         json=settings.log_json,
+        secrets=settings.secret_values(),
     )
     app = build_app(settings)
     chat = None

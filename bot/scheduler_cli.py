@@ -55,7 +55,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     from scheduler.loop import build_scheduler, run_until_stopped
 
     settings = _settings()
-    configure_logging(settings.log_level, json=settings.log_json)
+    configure_logging(settings.log_level, json=settings.log_json, secrets=settings.secret_values())
     app = build_app(settings)
     try:
         scheduler = build_scheduler(
@@ -77,7 +77,7 @@ def cmd_tick(args: argparse.Namespace) -> int:
     from scheduler.sweep import sweep_once
 
     settings = _settings()
-    configure_logging("WARNING", json=settings.log_json)
+    configure_logging("WARNING", json=settings.log_json, secrets=settings.secret_values())
     clock = _parse_now(args.now)
     app = build_app(settings, clock=clock)
     try:

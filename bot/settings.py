@@ -102,6 +102,14 @@ class Settings(BaseSettings):
             raise ValueError("is set but empty; unset it or give the value")
         return value
 
+    def secret_values(self) -> list[str]:
+        """Every configured secret, for masking in logs and error texts."""
+        values = [
+            self.llm_api_key, self.slack_bot_token, self.slack_app_token,
+            self.slack_signing_secret, self.slack_client_secret, self.dingtalk_client_secret,
+        ]  # fmt: skip
+        return [v.get_secret_value() for v in values if v is not None]
+
     @property
     def outbound_networks(self) -> tuple[Network, ...]:
         """The operator's allowed networks for user-configured URLs."""
