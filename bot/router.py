@@ -240,7 +240,14 @@ class Router:
             with session_scope(self.engine, immediate=True) as session:
                 if inbound.event_id and not self._record_event(session, inbound):
                     return None
-                return self._dispatch(session, inbound, text, said_in, prepared)
+                reply = self._dispatch(session, inbound, text, said_in, prepared)
+            if reply.private and not reply.pointer:
+                reply.pointer = tr(
+                    said_in[0],
+                    "📩 I've answered you privately.",
+                    "📩 已私信回复你。",
+                )
+            return reply
         except _Duplicate:
             return None
         except PMError as err:

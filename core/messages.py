@@ -31,6 +31,10 @@ class Reply:
     error: str | None = None
     mentions: list[str] = field(default_factory=list)  # platform ids to @-mention
     table: list[list[str]] | None = None  # optional rows, first row is the header
+    # The answer shows what not everyone in a shared channel may see (budget, comments,
+    # history): adapters send it to the asker alone and post `pointer` where it was asked.
+    private: bool = False
+    pointer: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form used by `pmbot chat --json`."""
@@ -41,6 +45,7 @@ class Reply:
             "buttons": [{"label": b.label, "action": b.action} for b in self.buttons],
             "table": self.table,
             "error": self.error,
+            "private": self.private,
         }
 
 

@@ -125,6 +125,7 @@ def project_command(req: Request) -> Reply:
         return Reply(
             text=f"{p.key}: {p.name}" + (f"\n{p.description}" if p.description else ""),
             fields=_project_fields(req, p),
+            private=p.budget is not None,  # money is for the people the service showed it to
         )
     if sub == "set":
         if len(args) < 3:

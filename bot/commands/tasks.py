@@ -193,7 +193,9 @@ def show_command(req: Request) -> Reply:
         text += f"\n{task.description}"
     for c in comments[-5:]:
         text += f"\n💬 {c.author.name if c.author else '?'}: {c.body}"
-    return _task_reply(req, task, text)
+    reply = _task_reply(req, task, text)
+    reply.private = bool(comments)  # comments are the project's, not the whole channel's
+    return reply
 
 
 @command(
@@ -493,7 +495,8 @@ def history_command(req: Request) -> Reply:
         when = format_instant(e.at, _tz(req), req.lang)
         lines.append(f"{when} @{who} {e.action} {change}".rstrip())
     return Reply(
-        text=req.t("History of {k}:", "{k} 的变更记录：", k=ref.upper()) + "\n" + "\n".join(lines)
+        text=req.t("History of {k}:", "{k} 的变更记录：", k=ref.upper()) + "\n" + "\n".join(lines),
+        private=True,  # who changed what, when: for the asker, not the whole channel
     )
 
 

@@ -192,6 +192,23 @@ class RobotMessageHandler(CallbackHandler):  # type: ignore[misc]  # the SDK is 
         )
 
     def _post_reply(self, data: dict[str, Any], inbound: Inbound, reply: Reply) -> ApiResult:
+        if reply.private and not inbound.is_direct:
+            # the answer goes one-to-one; the group reads only where it went
+            sent = self._send_privately(inbound, reply)
+            pointer = reply.pointer if sent.ok else _NO_PRIVATE_CHANNEL
+            self._post_public(data, inbound, Reply(text=pointer))
+            return sent
+        return self._post_public(data, inbound, reply)
+
+    def _send_privately(self, inbound: Inbound, reply: Reply) -> ApiResult:
+        if self.api is None:
+            return ApiResult(Delivery(DeliveryOutcome.PERMANENT, error="no API for 1:1 messages"))
+        title, text = render.to_markdown(_without_mentions(reply), lang=render.guess_lang(reply))
+        return self.api.send_users(
+            [inbound.user_id], "sampleMarkdown", {"title": title, "text": text}
+        )
+
+    def _post_public(self, data: dict[str, Any], inbound: Inbound, reply: Reply) -> ApiResult:
         mentions = [] if inbound.is_direct else [inbound.user_id, *_mentioned(inbound, reply)]
         title, text = render.to_markdown(
             _without_mentions(reply), lang=render.guess_lang(reply), mentions=mentions
@@ -224,6 +241,11 @@ class RobotMessageHandler(CallbackHandler):  # type: ignore[misc]  # the SDK is 
         return self.api.send_group(inbound.channel_id, "sampleMarkdown", param)
 
 
+_NO_PRIVATE_CHANNEL = (
+    "📩 这条回复只能私聊发送，请单独和我聊 / Ask me in a one-to-one chat for this."
+)
+
+
 class CardCallbackHandler(CallbackHandler):  # type: ignore[misc]  # the SDK is untyped
     """`/v1.0/card/instances/callback`: run the pressed button's command, update the card."""
 
@@ -251,20 +273,36 @@ class CardCallbackHandler(CallbackHandler):  # type: ignore[misc]  # the SDK is 
         try:
             reply = await asyncio.wait_for(asyncio.shield(work), self.ack_seconds)
         except TimeoutError:
-            self.spawn(self._update_later(track_id, work))
+            self.spawn(self._update_later(track_id, inbound, work))
             log.warning("dingtalk_card_slow", out_track_id=track_id)
             return AckMessage.STATUS_OK, {}
         if reply is None:
             return AckMessage.STATUS_OK, {}  # the same press delivered twice
         return AckMessage.STATUS_OK, {
             "cardUpdateOptions": {"updateCardDataByKey": True, "updatePrivateDataByKey": True},
-            "cardData": {"cardParamMap": render.card_update(reply, lang=render.guess_lang(reply))},
+            "cardData": {"cardParamMap": await self._card_params(inbound, reply)},
         }
 
-    async def _update_later(self, track_id: str, work: asyncio.Future[Reply | None]) -> None:
+    async def _card_params(self, inbound: Inbound, reply: Reply) -> dict[str, str]:
+        """What the shared card shows after a press: a private answer goes to the presser alone,
+        and the card keeps its content with a notice saying so."""
+        if reply.private and reply.ok:
+            if self.api is not None:
+                title, text = render.to_markdown(reply, lang=render.guess_lang(reply))
+                param = {"title": title, "text": text}
+                await asyncio.to_thread(
+                    self.api.send_users, [inbound.user_id], "sampleMarkdown", param
+                )
+                return {"notice": reply.pointer}
+            return {"notice": _NO_PRIVATE_CHANNEL}
+        return render.card_update(reply, lang=render.guess_lang(reply))
+
+    async def _update_later(
+        self, track_id: str, inbound: Inbound, work: asyncio.Future[Reply | None]
+    ) -> None:
         reply = await work
         if reply is None or self.api is None:
             return
-        params = render.card_update(reply, lang=render.guess_lang(reply))
+        params = await self._card_params(inbound, reply)
         result = await asyncio.to_thread(self.api.update_card, track_id, params)
         log.info("dingtalk_card_updated", outcome=result.delivery.outcome.value)

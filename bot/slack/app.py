@@ -226,6 +226,22 @@ class SlackAdapter:
             return  # a redelivery of an event already answered
         # In a channel the answer joins the mention's thread; in a DM only if it was in one.
         thread_ts = event.get("thread_ts") if direct else thread
+        if reply.private and not direct:
+            # for the asker's eyes only, and a pointer where everyone can read
+            client.chat_postEphemeral(
+                channel=message.channel_id,
+                user=str(event["user"]),
+                thread_ts=thread_ts,
+                text=fallback_text(reply),
+                blocks=reply_blocks(reply),
+            )
+            client.chat_postMessage(
+                channel=message.channel_id,
+                thread_ts=thread_ts,
+                text=fallback_text(Reply(text=reply.pointer)),
+                unfurl_links=False,
+            )
+            return
         client.chat_postMessage(
             channel=message.channel_id,
             thread_ts=thread_ts,
@@ -461,8 +477,9 @@ class SlackAdapter:
             )
             return
         text, blocks = fallback_text(reply), reply_blocks(reply)
-        if not reply.ok:
-            # A refusal must not wipe the reminder (and its buttons): tell only the presser.
+        if not reply.ok or (reply.private and not channel.startswith("D")):
+            # A refusal must not wipe the reminder (and its buttons), and a private answer
+            # (comments, budget) must not replace what the channel sees: tell only the presser.
             if container.get("is_ephemeral") or not channel:
                 respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
             else:

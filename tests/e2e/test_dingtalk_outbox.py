@@ -20,6 +20,7 @@ from bot.app import App
 from bot.dingtalk.notifier import build_dingtalk_notifier, channel_webhooks, out_track_id
 from bot.dingtalk.stream import DingTalkBot
 from core.clock import FixedClock
+from core.messages import Button, DeliveryOutcome, Outgoing, Reply
 from core.models import Channel, Notification, Task
 from core.timeutil import zone
 from scheduler.sweep import Sweeper
@@ -257,3 +258,41 @@ def test_a_slow_press_is_acked_at_once_and_the_card_updated_afterwards(
         assert update.method == "PUT"
         assert update.body["outTrackId"] == track
         assert gateway.cards[track]["btn0_action"] == "reopen WEB-1"
+
+
+@SQLITE_ONLY
+def test_open_on_a_card_sends_the_comments_one_to_one_and_keeps_the_card(
+    bot: DingTalkBot, app: App, gateway: FakeDingTalk, clock: FixedClock
+) -> None:
+    say(gateway, "评论 WEB-1 报价别外传：供应商要加价两成")
+    gateway.requests.clear()
+    notifier = build_dingtalk_notifier(app.settings, clock=clock, card_template_id=TEMPLATE)
+    card_reply = Reply(text="⏰ WEB-1 写周报 明天到期", buttons=[Button("查看", "show WEB-1")])
+    sent = notifier.send(
+        Outgoing(
+            dedupe_key="task:1:reminder:open",
+            kind="reminder",
+            platform="dingtalk",
+            tenant="",
+            target=GROUP,
+            target_type="channel",
+            reply=card_reply,
+            task_key="WEB-1",
+        )
+    )
+    assert sent.outcome is DeliveryOutcome.SENT, sent.error
+    track = out_track_id("task:1:reminder:open")
+    before = dict(gateway.cards[track])
+    assert before["btn0_action"] == "show WEB-1"
+
+    press = gateway.press(track, 0, user_id=LISI)
+    gateway.wait_ack(press["headers"]["messageId"])
+
+    gateway.wait_for(lambda: gateway.received("/v1.0/robot/oToMessages/batchSend"))
+    [oto] = gateway.received("/v1.0/robot/oToMessages/batchSend")
+    assert oto.body["userIds"] == [LISI]
+    assert "加价两成" in oto.body["msgParam"]
+    card = gateway.cards[track]
+    assert "加价两成" not in card["markdown"]
+    assert card["markdown"] == before["markdown"]  # the group's card shows what it showed
+    assert "私信" in card["notice"]
