@@ -88,6 +88,32 @@ def enqueue(session: Session, rows: Iterable[Notification | dict[str, Any]]) -> 
     return inserted
 
 
+_FAIR_PICK_PG = sa.text(
+    """
+    WITH dest AS (
+        SELECT platform, tenant, target, min(next_attempt_at) AS first_due
+        FROM notification
+        WHERE status IN :live AND next_attempt_at <= :now
+        GROUP BY platform, tenant, target
+        ORDER BY first_due
+        LIMIT :limit
+    )
+    SELECT picked.id
+    FROM dest CROSS JOIN LATERAL (
+        SELECT n.id, n.next_attempt_at
+        FROM notification AS n
+        WHERE n.platform = dest.platform AND n.tenant = dest.tenant AND n.target = dest.target
+          AND n.status IN :live AND n.next_attempt_at <= :now
+        ORDER BY n.next_attempt_at, n.id
+        LIMIT :per
+        FOR UPDATE SKIP LOCKED
+    ) AS picked
+    ORDER BY picked.next_attempt_at, picked.id
+    LIMIT :limit
+    """
+).bindparams(sa.bindparam("live", expanding=True))
+
+
 def claim(
     engine: Engine,
     owner: str,
@@ -117,32 +143,39 @@ def claim(
     }
     # Fairness: at most `per_destination` rows of one destination per claim, earliest due first,
     # so a channel with 100k rows waiting never holds back another's reminder due now.
-    rank = (
-        sa.func.row_number()
-        .over(
-            partition_by=(T.c.platform, T.c.tenant, T.c.target),
-            order_by=(T.c.next_attempt_at, T.c.id),
-        )
-        .label("rank")
-    )
-    ranked = sa.select(T.c.id, T.c.next_attempt_at, rank).where(due).subquery("ranked")
-    fair = (
-        sa.select(ranked.c.id)
-        .where(ranked.c.rank <= per_destination)
-        .order_by(ranked.c.next_attempt_at, ranked.c.id)
-        .limit(limit)
-    )
     with session_scope(engine, immediate=True) as session:
         if is_sqlite(engine):
+            # BEGIN IMMEDIATE serialises claimers: rank every due row, take the fair share.
+            rank = (
+                sa.func.row_number()
+                .over(
+                    partition_by=(T.c.platform, T.c.tenant, T.c.target),
+                    order_by=(T.c.next_attempt_at, T.c.id),
+                )
+                .label("rank")
+            )
+            ranked = sa.select(T.c.id, T.c.next_attempt_at, rank).where(due).subquery("ranked")
+            fair = (
+                sa.select(ranked.c.id)
+                .where(ranked.c.rank <= per_destination)
+                .order_by(ranked.c.next_attempt_at, ranked.c.id)
+                .limit(limit)
+            )
             stmt = sa.update(T).where(T.c.id.in_(fair.scalar_subquery())).values(**changes)
         else:
-            picked = (
-                sa.select(T.c.id)
-                .where(T.c.id.in_(fair.scalar_subquery()), due)
-                .with_for_update(skip_locked=True)
-                .cte("picked")
-            )
-            stmt = sa.update(T).where(T.c.id == picked.c.id).values(**changes)
+            # The earliest destinations, then each one's earliest rows that no other claimer
+            # holds (SKIP LOCKED per destination, in a LATERAL join): concurrent claimers take
+            # disjoint rows and neither runs dry while rows are left.
+            ids = [
+                row[0]
+                for row in session.execute(
+                    _FAIR_PICK_PG,
+                    {"live": list(_LIVE), "now": now, "limit": limit, "per": per_destination},
+                )
+            ]
+            if not ids:
+                return []
+            stmt = sa.update(T).where(T.c.id.in_(ids)).values(**changes)
         rows = session.execute(stmt.returning(*T.columns)).mappings().all()
     return [
         Claimed(
