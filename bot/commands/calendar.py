@@ -193,7 +193,7 @@ def _show(req: Request, key: str | None, rest: list[str]) -> Reply:
     today = req.ctx.now.astimezone(zone(req.actor.timezone)).date()
     gaps = svc.calendar_gaps(req.ctx.session, today)
     if gaps:
-        fields.append(("⚠️", svc.gap_text(gaps, req.lang)))
+        fields.append(("⚠️", svc.gap_text(gaps, req.lang, marker="")))
     return Reply(text="\n".join(lines), table=table, fields=fields)
 
 

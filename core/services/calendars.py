@@ -555,7 +555,7 @@ _SOURCE_TEXT = {
 }
 
 
-def gap_text(gaps: Sequence[Gap], lang: str) -> str:
+def gap_text(gaps: Sequence[Gap], lang: str, *, marker: str = "⚠️ ") -> str:
     """What is missing from the calendar and how to add it, in `lang`."""
     lines = []
     for gap in gaps:
@@ -563,12 +563,12 @@ def gap_text(gaps: Sequence[Gap], lang: str) -> str:
         keys = ", ".join(gap.projects)
         if lang == "zh":
             lines.append(
-                f"⚠️ 工作日历不完整：{gap.year} 年的休息日{zh}，缺少国务院公布的调休上班日"
+                f"{marker}工作日历不完整：{gap.year} 年的休息日{zh}，缺少国务院公布的调休上班日"
                 f"（补班）和调休安排（涉及 {keys}）。提醒、日报和按工作日的计算可能有偏差。"
             )
         else:
             lines.append(
-                f"⚠️ The working calendar is incomplete: {gap.year}'s days off {en}, without the "
+                f"{marker}The working calendar is incomplete: {gap.year}'s days off {en}, without the "
                 f"State Council's make-up working days (补班) and bridging days (affects {keys}). "
                 "Reminders, digests and working-day counts may be off."
             )
