@@ -47,8 +47,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
-        memory = database in ("", ":memory:") or database.startswith("file:")
-        if not memory:
+        memory = database in ("", ":memory:")
+        if not memory and not database.startswith("file:"):  # URI forms are the caller's
             _private_file(Path(database).expanduser())
         connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         if memory:
