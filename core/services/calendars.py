@@ -338,7 +338,7 @@ def import_schedule(
             zh=f"日程最多包含 {MAX_IMPORT_DAYS} 天",
         )
     for day in chosen:
-        _check_days([day])
+        check_in_range(day)
     for day, (workday, name) in sorted(chosen.items()):
         _put(ctx, project, day, workday, name or source_name)
     ctx.session.flush()
