@@ -474,11 +474,17 @@ def _plan_calendar_notices(session: Session, now: datetime, enqueue: Enqueue) ->
     admins = session.exec(select(User).where(col(User.is_admin).is_(True))).all()
     if not admins:
         return []
+    late_enough = [
+        (a, now.astimezone(zone(a.timezone)))
+        for a in admins
+        if now.astimezone(zone(a.timezone)).time() >= CALENDAR_NOTICE_TIME
+    ]
+    if not late_enough:
+        return []  # before 10:00 in every admin's zone nothing more is read
     org = organisation_calendar(session)
     due: list[tuple[str, User, date]] = []
-    for admin in admins:
-        local = now.astimezone(zone(admin.timezone))
-        if local.time() < CALENDAR_NOTICE_TIME or not org.is_workday(local.date()):
+    for admin, local in late_enough:
+        if not org.is_workday(local.date()):
             continue
         year, week, _ = local.date().isocalendar()
         due.append((f"calendar:u{admin.id}:{year}-W{week:02d}", admin, local.date()))
